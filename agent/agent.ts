@@ -1,0 +1,114 @@
+import path from "node:path";
+import type { ResourceMetrics } from "../protocol/index.js";
+import { ATTR } from "../protocol/index.js";
+import { Periodic, serveRoutes, type Logger } from "../lib/index.js";
+import { HostSource } from "./host/index.js";
+import { resolveIdentity, type NodeIdentity } from "./identity/identity.js";
+import { NatsLink } from "./publish/connection.js";
+import { Outbox } from "./publish/outbox.js";
+import { Publisher } from "./publish/publisher.js";
+import { Spool } from "./publish/spool.js";
+import { createAgentMetrics, type AgentMetrics } from "./selfmetrics.js";
+import type { MetricSource } from "./source.js";
+
+export const AGENT_VERSION = "0.1.0";
+
+/** Everything the agent needs, already validated (the CLI maps configuration onto this). */
+export interface AgentOptions {
+  natsUrl: string;
+  /** Sampling interval in ms. Default 10 s. */
+  intervalMs: number;
+  /** host:port for /metrics and /healthz; `127.0.0.1:9481` by default, `:0` picks a free port. */
+  listen: string;
+  /** Spool and other state live under `<dataDir>/agent`. */
+  dataDir: string;
+  /** Where the host's filesystem is mounted (`/`, or `/host` in a container). */
+  hostRoot: string;
+  spoolMaxBytes: number;
+  nodeId?: string;
+  hostname?: string;
+  log: Logger;
+}
+
+export interface Agent {
+  identity: NodeIdentity;
+  url: string;
+  outbox: Outbox;
+  publisher: Publisher;
+  spool: Spool;
+  metrics: AgentMetrics;
+  /** Runs one sampling cycle now (the periodic loop does it every interval). */
+  sampleNow(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export async function startAgent(options: AgentOptions): Promise<Agent> {
+  const log = options.log;
+  const identity = await resolveIdentity({ hostRoot: options.hostRoot, nodeId: options.nodeId, hostname: options.hostname });
+  const resource = { [ATTR.hostName]: identity.hostname, [ATTR.nodeId]: identity.nodeId };
+  const sources: MetricSource[] = [new HostSource({ hostRoot: options.hostRoot, resource })];
+
+  const spool = await Spool.open(path.join(options.dataDir, "agent", "spool"), options.spoolMaxBytes);
+  const publisher = new Publisher(spool, log);
+  const outbox = new Outbox({ nodeId: identity.nodeId, hostname: identity.hostname, version: AGENT_VERSION }, spool, publisher);
+  const link = new NatsLink({ url: options.natsUrl, name: `vigie-agent-${identity.hostname}` }, publisher, log);
+  const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected);
+  if (spool.size > 0) log.info({ messages: spool.size }, "spool holds messages from an earlier run; they go first");
+
+  async function cycle(signal: AbortSignal): Promise<void> {
+    const end = metrics.cycleDuration.startTimer();
+    const time = Date.now();
+    const results = await Promise.allSettled(sources.map((s) => s.sample(signal)));
+    const resources: ResourceMetrics[] = [];
+    results.forEach((r, i) => {
+      const name = (sources[i] as MetricSource).name;
+      if (r.status === "fulfilled") {
+        resources.push(...r.value);
+        metrics.samples.inc({ source: name }, r.value.reduce((n, rm) => n + rm.metrics.reduce((m, x) => m + x.points.length, 0), 0));
+      } else {
+        metrics.sourceErrors.inc({ source: name });
+        log.warn({ source: name, err: (r.reason as Error).message }, "source failed this cycle");
+      }
+    });
+    await outbox.send("metrics", { resources }, time);
+    metrics.cycles.inc();
+    end();
+  }
+
+  const loop = new Periodic(
+    { name: "sampling", intervalMs: options.intervalMs, onError: (err) => log.error({ err: (err as Error).message }, "sampling cycle failed") },
+    cycle,
+  );
+  const http = await serveRoutes(options.listen, {
+    "/healthz": (_req, res) => {
+      res.writeHead(200, { "content-type": "application/json" }).end(
+        JSON.stringify({ status: "ok", node: identity, nats: link.connected ? "connected" : "disconnected", spool: spool.stats, publisher: publisher.stats }),
+      );
+    },
+    "/metrics": async (_req, res) => {
+      const body = await metrics.registry.metrics();
+      res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body);
+    },
+  });
+  loop.start();
+  log.info({ node: identity, url: http.url, intervalMs: options.intervalMs }, "agent started");
+
+  return {
+    identity,
+    url: http.url,
+    outbox,
+    publisher,
+    spool,
+    metrics,
+    sampleNow: () => loop.tick(),
+    async stop() {
+      await loop.stop();
+      await publisher.flush(2000);
+      await publisher.stop();
+      await link.close();
+      await Promise.all(sources.map((s) => s.close?.()));
+      await http.close();
+      log.info("agent stopped");
+    },
+  };
+}

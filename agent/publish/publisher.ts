@@ -1,0 +1,123 @@
+import type { JetStreamClient } from "@nats-io/jetstream";
+import type { Logger } from "../../lib/index.js";
+import type { Spool } from "./spool.js";
+
+export interface PublisherStats {
+  published: number;
+  duplicates: number;
+  errors: number;
+}
+
+export interface PublisherOptions {
+  /** Per-publish acknowledgement timeout. Default 5 s. */
+  ackTimeoutMs?: number;
+  /** Backoff after a failure: starts here, doubles, with full jitter. Default 250 ms. */
+  backoffInitialMs?: number;
+  /** Backoff ceiling. Default 15 s. */
+  backoffMaxMs?: number;
+  random?: () => number;
+}
+
+/**
+ * Drains the spool into JetStream in order, oldest first, one message in flight: a message
+ * leaves the spool only once JetStream acknowledged it (or reports it a duplicate, which
+ * means an earlier attempt landed). Failures back off exponentially with jitter.
+ */
+export class Publisher {
+  readonly stats: PublisherStats = { published: 0, duplicates: 0, errors: 0 };
+  private js: JetStreamClient | undefined;
+  private running: Promise<void> | undefined;
+  private wakeUp: (() => void) | undefined;
+  private stopped = false;
+  private failures = 0;
+
+  constructor(
+    private readonly spool: Spool,
+    private readonly log: Logger,
+    private readonly options: PublisherOptions = {},
+  ) {}
+
+  /** Sets (or replaces, after a reconnect) the JetStream client, and starts draining. */
+  attach(js: JetStreamClient | undefined): void {
+    this.js = js;
+    this.failures = 0;
+    this.wake();
+  }
+
+  /** Called when something was appended to the spool. */
+  wake(): void {
+    if (this.stopped) return;
+    if (this.wakeUp) {
+      // A new message does not cut a backoff short; a new connection (failures reset) does.
+      if (this.failures > 0) return;
+      const w = this.wakeUp;
+      this.wakeUp = undefined;
+      w();
+      return;
+    }
+    this.running ??= this.drain().finally(() => {
+      this.running = undefined;
+    });
+  }
+
+  /** Resolves once the spool is empty (or after `timeoutMs`); for shutdown and tests. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.spool.size > 0 && Date.now() < deadline) {
+      this.wake();
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return this.spool.size === 0;
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.wakeUp?.();
+    await this.running;
+  }
+
+  private async drain(): Promise<void> {
+    while (!this.stopped) {
+      const js = this.js;
+      const entry = js ? await this.spool.peek() : undefined;
+      if (!js || !entry) return;
+      try {
+        const ack = await js.publish(entry.subject, entry.data, { msgID: entry.msgId, timeout: this.options.ackTimeoutMs ?? 5000 });
+        if (ack.duplicate) this.stats.duplicates++;
+        else this.stats.published++;
+        await this.spool.remove(entry.id);
+        this.failures = 0;
+      } catch (err) {
+        this.stats.errors++;
+        this.failures++;
+        const delay = this.backoff();
+        if (this.failures === 1 || this.failures % 20 === 0) {
+          this.log.warn({ err: (err as Error).message, waiting: this.spool.size, retryInMs: Math.round(delay) }, "publish failed; message kept in spool");
+        }
+        await this.sleep(delay);
+      }
+    }
+  }
+
+  private backoff(): number {
+    const initial = this.options.backoffInitialMs ?? 250;
+    const max = this.options.backoffMaxMs ?? 15_000;
+    const ceiling = Math.min(max, initial * 2 ** Math.min(this.failures - 1, 20));
+    return initial / 2 + (this.options.random ?? Math.random)() * (ceiling - initial / 2);
+  }
+
+  /** Sleeps, but wakes early when a new JetStream client is attached or on stop. */
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const t = setTimeout(() => {
+        this.wakeUp = undefined;
+        resolve();
+      }, ms);
+      t.unref();
+      this.wakeUp = () => {
+        clearTimeout(t);
+        resolve();
+      };
+    });
+  }
+}

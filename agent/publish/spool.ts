@@ -1,0 +1,123 @@
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import path from "node:path";
+
+export interface SpoolEntry {
+  /** Spool-wide order, kept across agent restarts. */
+  id: number;
+  subject: string;
+  msgId: string;
+  data: Uint8Array;
+}
+
+export interface SpoolStats {
+  messages: number;
+  bytes: number;
+  /** Messages dropped, oldest first, because the spool was over its bound. */
+  droppedMessages: number;
+  droppedBytes: number;
+}
+
+const NAME = /^(\d{16})\.msg$/;
+
+/**
+ * A bounded on-disk queue of messages waiting for JetStream's acknowledgement. A message is
+ * written (atomically: temp file, then rename) before it is published and deleted only once
+ * acknowledged; past `maxBytes` the oldest messages are dropped and counted. Survives restarts.
+ * File layout: `<16-digit id>.msg` holding `subject\nmsgId\n` then the message bytes.
+ */
+export class Spool {
+  private readonly entries: { id: number; bytes: number }[] = [];
+  private nextId = 1;
+  readonly stats: SpoolStats = { messages: 0, bytes: 0, droppedMessages: 0, droppedBytes: 0 };
+
+  private constructor(
+    readonly dir: string,
+    private readonly maxBytes: number,
+  ) {}
+
+  static async open(dir: string, maxBytes: number): Promise<Spool> {
+    await mkdir(dir, { recursive: true });
+    const spool = new Spool(dir, maxBytes);
+    const names = (await readdir(dir)).filter((n) => NAME.test(n)).sort();
+    for (const name of names) {
+      const id = Number(NAME.exec(name)?.[1]);
+      const { size } = await stat(path.join(dir, name));
+      spool.entries.push({ id, bytes: size });
+      spool.stats.bytes += size;
+      spool.nextId = id + 1;
+    }
+    spool.stats.messages = spool.entries.length;
+    await spool.enforceBound();
+    return spool;
+  }
+
+  get size(): number {
+    return this.entries.length;
+  }
+
+  async append(subject: string, msgId: string, data: Uint8Array): Promise<void> {
+    const id = this.nextId++;
+    const head = Buffer.from(`${subject}\n${msgId}\n`, "utf8");
+    const file = this.file(id);
+    await writeFile(`${file}.tmp`, Buffer.concat([head, data]));
+    await rename(`${file}.tmp`, file);
+    const bytes = head.byteLength + data.byteLength;
+    this.entries.push({ id, bytes });
+    this.stats.messages++;
+    this.stats.bytes += bytes;
+    await this.enforceBound();
+  }
+
+  /** The oldest waiting message, or undefined when the spool is empty. */
+  async peek(): Promise<SpoolEntry | undefined> {
+    while (this.entries.length > 0) {
+      const first = this.entries[0] as { id: number; bytes: number };
+      let buf: Buffer;
+      try {
+        buf = await readFile(this.file(first.id));
+      } catch {
+        this.forget(first.id);
+        continue;
+      }
+      const a = buf.indexOf(10);
+      const b = buf.indexOf(10, a + 1);
+      if (a < 0 || b < 0) {
+        // A file cut short by a crash before rename cannot happen; one damaged on disk is dropped and counted.
+        await this.dropOldest();
+        continue;
+      }
+      return { id: first.id, subject: buf.subarray(0, a).toString(), msgId: buf.subarray(a + 1, b).toString(), data: buf.subarray(b + 1) };
+    }
+    return undefined;
+  }
+
+  /** Deletes an acknowledged message. */
+  async remove(id: number): Promise<void> {
+    await unlink(this.file(id)).catch(() => undefined);
+    this.forget(id);
+  }
+
+  private forget(id: number): void {
+    const i = this.entries.findIndex((e) => e.id === id);
+    if (i < 0) return;
+    const [e] = this.entries.splice(i, 1);
+    this.stats.messages--;
+    this.stats.bytes -= e?.bytes ?? 0;
+  }
+
+  private async dropOldest(): Promise<void> {
+    const e = this.entries[0];
+    if (!e) return;
+    this.stats.droppedMessages++;
+    this.stats.droppedBytes += e.bytes;
+    await this.remove(e.id);
+  }
+
+  private async enforceBound(): Promise<void> {
+    while (this.stats.bytes > this.maxBytes && this.entries.length > 1) await this.dropOldest();
+  }
+
+  private file(id: number): string {
+    return path.join(this.dir, `${String(id).padStart(16, "0")}.msg`);
+  }
+}

@@ -1,0 +1,30 @@
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { mirroredCounter } from "../lib/index.js";
+import type { PublisherStats } from "./publish/publisher.js";
+import type { SpoolStats } from "./publish/spool.js";
+
+/** The agent's own health, served on its /metrics. */
+export function createAgentMetrics(publisher: PublisherStats, spool: SpoolStats, natsConnected: () => boolean) {
+  const registry = new Registry();
+  const r = [registry];
+  mirroredCounter(registry, "vigie_agent_published_messages_total", "Messages acknowledged by JetStream.", () => publisher.published + publisher.duplicates);
+  mirroredCounter(registry, "vigie_agent_publish_errors_total", "Failed publish attempts (the message stays spooled).", () => publisher.errors);
+  mirroredCounter(registry, "vigie_agent_spool_dropped_messages_total", "Messages dropped, oldest first, past the spool bound.", () => spool.droppedMessages);
+  mirroredCounter(registry, "vigie_agent_spool_dropped_bytes_total", "Bytes dropped past the spool bound.", () => spool.droppedBytes);
+  new Gauge({ name: "vigie_agent_spool_messages", help: "Messages waiting in the spool.", registers: r, collect() { this.set(spool.messages); } });
+  new Gauge({ name: "vigie_agent_spool_bytes", help: "Bytes waiting in the spool.", registers: r, collect() { this.set(spool.bytes); } });
+  new Gauge({ name: "vigie_agent_nats_connected", help: "1 when connected to NATS.", registers: r, collect() { this.set(natsConnected() ? 1 : 0); } });
+  return {
+    registry,
+    cycles: new Counter({ name: "vigie_agent_cycles_total", help: "Sampling cycles run.", registers: r }),
+    sourceErrors: new Counter({ name: "vigie_agent_source_errors_total", help: "Source failures during sampling, by source.", labelNames: ["source"] as const, registers: r }),
+    cycleDuration: new Histogram({
+      name: "vigie_agent_cycle_duration_seconds",
+      help: "Wall time of one sampling cycle.",
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers: r,
+    }),
+    samples: new Counter({ name: "vigie_agent_samples_total", help: "Data points sampled, by source.", labelNames: ["source"] as const, registers: r }),
+  };
+}
+export type AgentMetrics = ReturnType<typeof createAgentMetrics>;

@@ -1,0 +1,103 @@
+import { headers, type NatsConnection } from "@nats-io/transport-node";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { decode, DEADLETTER_SUBJECT, KINDS, STREAMS, type DecodeError, type Envelope, type Kind } from "../../protocol/index.js";
+import type { Logger } from "../../lib/index.js";
+
+export interface IngestStats {
+  accepted: number;
+  duplicates: number;
+  deadLetters: Map<string, number>;
+  /** Seconds from sampling to storing, of the last message. */
+  lastLagSeconds: number;
+}
+
+export interface IngestOptions {
+  /** Durable consumer name, shared by collectors that split the load. */
+  durable: string;
+  maxMessageBytes: number;
+  /** Stores an envelope; returns false for a duplicate. Must be durable before it returns. */
+  store: (env: Envelope) => boolean;
+  now: () => number;
+  log: Logger;
+}
+
+/**
+ * Pulls every Vigie stream through a durable consumer with explicit acks: a message is
+ * acknowledged only after it is stored, so a collector crash redelivers it (and the store
+ * knows it as a duplicate by its sequence number). A message that cannot be decoded is copied
+ * to the dead-letter subject with the reason in its headers, counted, logged, and acked.
+ */
+export class Ingest {
+  readonly stats: IngestStats = { accepted: 0, duplicates: 0, deadLetters: new Map(), lastLagSeconds: 0 };
+  private readonly subscriptions: ConsumerMessages[] = [];
+  private readonly loops: Promise<void>[] = [];
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly options: IngestOptions,
+  ) {}
+
+  async start(kinds: readonly Kind[] = KINDS): Promise<void> {
+    const jsm = await jetstreamManager(this.nc);
+    const js = jetstream(this.nc);
+    for (const kind of kinds) {
+      const stream = STREAMS[kind].name;
+      const existing = await jsm.consumers.info(stream, this.options.durable).catch(() => undefined);
+      if (!existing) {
+        await jsm.consumers.add(stream, {
+          durable_name: this.options.durable,
+          ack_policy: AckPolicy.Explicit,
+          deliver_policy: DeliverPolicy.All,
+          ack_wait: 30_000_000_000,
+          max_ack_pending: 10_000,
+        });
+      }
+      const consumer = await js.consumers.get(stream, this.options.durable);
+      const messages = await consumer.consume({ max_messages: 512 });
+      this.subscriptions.push(messages);
+      this.loops.push(this.run(messages));
+    }
+  }
+
+  private async run(messages: ConsumerMessages): Promise<void> {
+    for await (const m of messages) {
+      try {
+        await this.handle(m);
+      } catch (err) {
+        // A store failure (disk full, …): leave the message for redelivery, never lose it.
+        this.options.log.error({ err: (err as Error).message, subject: m.subject }, "could not store message; will be redelivered");
+        m.nak(1000);
+      }
+    }
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    const decoded = decode(m.data, { subject: m.subject, maxBytes: this.options.maxMessageBytes });
+    if (!decoded.ok) {
+      await this.deadLetter(m, decoded.error);
+      m.ack();
+      return;
+    }
+    const env = decoded.value;
+    if (this.options.store(env)) this.stats.accepted++;
+    else this.stats.duplicates++;
+    this.stats.lastLagSeconds = Math.max(0, (this.options.now() - env.time) / 1000);
+    m.ack();
+  }
+
+  private async deadLetter(m: JsMsg, error: DecodeError): Promise<void> {
+    this.stats.deadLetters.set(error.code, (this.stats.deadLetters.get(error.code) ?? 0) + 1);
+    this.options.log.warn({ subject: m.subject, streamSeq: m.seq, reason: error.code, error: error.message }, "message moved to dead letters");
+    const h = headers();
+    h.set("Vigie-Reason", error.code);
+    h.set("Vigie-Error", error.message.slice(0, 1000).replace(/[\r\n]/g, " "));
+    h.set("Vigie-Subject", m.subject);
+    h.set("Vigie-Stream-Seq", String(m.seq));
+    await jetstream(this.nc).publish(DEADLETTER_SUBJECT, m.data, { headers: h, msgID: `${m.info.stream}:${m.seq}` });
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.subscriptions) await s.close();
+    await Promise.allSettled(this.loops);
+  }
+}

@@ -1,0 +1,66 @@
+import { Counter, Gauge, Registry } from "prom-client";
+import type { IngestStats } from "./ingest/ingest.js";
+import type { StateStore } from "./store/state-store.js";
+
+/** The collector's own health (the pipeline), under `vigie_*`. */
+export function createCollectorMetrics(ingest: IngestStats, store: StateStore, now: () => number) {
+  const registry = new Registry();
+  const r = [registry];
+  let seenAccepted = 0;
+  let seenDuplicates = 0;
+  const seenDead = new Map<string, number>();
+  new Counter({
+    name: "vigie_ingest_messages_total",
+    help: "Messages taken from JetStream, by outcome (accepted, duplicate).",
+    labelNames: ["outcome"] as const,
+    registers: r,
+    collect() {
+      this.inc({ outcome: "accepted" }, ingest.accepted - seenAccepted);
+      this.inc({ outcome: "duplicate" }, ingest.duplicates - seenDuplicates);
+      seenAccepted = ingest.accepted;
+      seenDuplicates = ingest.duplicates;
+    },
+  });
+  new Counter({
+    name: "vigie_ingest_dead_letters_total",
+    help: "Messages refused and moved to the dead-letter subject, by reason.",
+    labelNames: ["reason"] as const,
+    registers: r,
+    collect() {
+      for (const [reason, n] of ingest.deadLetters) {
+        this.inc({ reason }, n - (seenDead.get(reason) ?? 0));
+        seenDead.set(reason, n);
+      }
+    },
+  });
+  new Gauge({
+    name: "vigie_ingest_lag_seconds",
+    help: "Delay from sampling on the node to storing in the collector, of the last message.",
+    registers: r,
+    collect() {
+      this.set(ingest.lastLagSeconds);
+    },
+  });
+  new Gauge({
+    name: "vigie_agent_messages_missing",
+    help: "Messages an agent numbered that never reached the collector, by node.",
+    labelNames: ["node"] as const,
+    registers: r,
+    collect() {
+      this.reset();
+      for (const n of store.listNodes()) this.set({ node: n.hostname }, store.accounting(n.id).missing);
+    },
+  });
+  new Gauge({
+    name: "vigie_node_last_seen_seconds",
+    help: "Seconds since the node's agent was last heard from.",
+    labelNames: ["node"] as const,
+    registers: r,
+    collect() {
+      this.reset();
+      const t = now();
+      for (const n of store.listNodes()) this.set({ node: n.hostname }, Math.max(0, (t - n.lastSeen) / 1000));
+    },
+  });
+  return { registry };
+}

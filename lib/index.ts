@@ -1,0 +1,6 @@
+/** Small runtime pieces shared by agent and collector: durations, the periodic loop, logging. */
+export * from "./duration.js";
+export * from "./periodic.js";
+export * from "./log.js";
+export * from "./promstats.js";
+export * from "./http.js";

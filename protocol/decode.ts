@@ -1,0 +1,88 @@
+import type { ZodIssue } from "zod";
+import { Envelope } from "./envelope.js";
+import { MAX_MESSAGE_BYTES, SCHEMA, parseSubject } from "./subjects.js";
+
+/** Why a message was refused; stable codes, used as the dead-letter reason and a metric label. */
+export type DecodeErrorCode =
+  | "oversized"
+  | "malformed_json"
+  | "not_an_object"
+  | "unsupported_version"
+  | "unknown_kind"
+  | "invalid"
+  | "subject_mismatch";
+
+export class DecodeError extends Error {
+  override readonly name = "DecodeError";
+  constructor(
+    readonly code: DecodeErrorCode,
+    /** Where in the message the fault is (`payload.resources[0].metrics[1].value`), or "" for the whole. */
+    readonly path: string,
+    message: string,
+  ) {
+    super(path ? `${path}: ${message}` : message);
+  }
+}
+
+export type Decoded = { ok: true; value: Envelope } | { ok: false; error: DecodeError };
+
+export interface DecodeOptions {
+  /** Largest accepted message in bytes. Default 1 MiB. */
+  maxBytes?: number;
+  /** When given, the envelope's kind and node id must agree with the subject it came on. */
+  subject?: string;
+}
+
+const KNOWN_KINDS = new Set(["metrics", "status", "logs", "events"]);
+
+/** Turns bytes off the wire into a typed envelope, or says exactly what is wrong and where. */
+export function decode(data: Uint8Array | string, options: DecodeOptions = {}): Decoded {
+  const maxBytes = options.maxBytes ?? MAX_MESSAGE_BYTES;
+  const size = typeof data === "string" ? Buffer.byteLength(data) : data.byteLength;
+  if (size > maxBytes) return fail("oversized", "", `message of ${size} bytes exceeds the limit of ${maxBytes}`);
+
+  let raw: unknown;
+  try {
+    raw = JSON.parse(typeof data === "string" ? data : Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString("utf8"));
+  } catch (err) {
+    return fail("malformed_json", "", `not valid JSON (${(err as Error).message})`);
+  }
+  if (typeof raw !== "object" || raw === null || Array.isArray(raw)) return fail("not_an_object", "", "envelope must be a JSON object");
+
+  const obj = raw as Record<string, unknown>;
+  if (obj.schema !== SCHEMA) {
+    return fail("unsupported_version", "schema", `unsupported schema ${JSON.stringify(obj.schema)}; this collector accepts ${SCHEMA}`);
+  }
+  if (typeof obj.kind !== "string" || !KNOWN_KINDS.has(obj.kind)) {
+    return fail("unknown_kind", "kind", `unknown kind ${JSON.stringify(obj.kind)}; expected one of ${[...KNOWN_KINDS].join(", ")}`);
+  }
+
+  const parsed = Envelope.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0] as ZodIssue;
+    return fail("invalid", formatPath(issue.path), issue.message);
+  }
+  const value = parsed.data;
+
+  if (options.subject !== undefined) {
+    const s = parseSubject(options.subject);
+    if (!s || s.kind !== value.kind || s.nodeId !== value.node.id) {
+      return fail("subject_mismatch", "", `subject ${options.subject} does not match kind ${value.kind} of node ${value.node.id}`);
+    }
+  }
+  return { ok: true, value };
+}
+
+export function encode(envelope: Envelope): Uint8Array {
+  return Buffer.from(JSON.stringify(envelope), "utf8");
+}
+
+function fail(code: DecodeErrorCode, path: string, message: string): Decoded {
+  return { ok: false, error: new DecodeError(code, path, message) };
+}
+
+function formatPath(path: readonly (string | number)[]): string {
+  let out = "";
+  for (const p of path) out += typeof p === "number" ? `[${p}]` : out ? `.${p}` : p;
+  return out;
+}

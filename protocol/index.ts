@@ -1,0 +1,8 @@
+/**
+ * The contract between agents and the collector: subjects, envelopes (zod), decoding, and the
+ * names on the wire. Imports nothing from the rest of Vigie.
+ */
+export * from "./subjects.js";
+export * from "./envelope.js";
+export * from "./decode.js";
+export * from "./names.js";
