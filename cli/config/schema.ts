@@ -1,0 +1,105 @@
+import { z } from "zod";
+import { parseBytes, parseDuration } from "../../lib/index.js";
+
+/** A duration (`10s`, `5m`, `1h30m`, or milliseconds) → milliseconds. */
+export const duration = (min = 0) =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a duration such as 500ms, 10s, 5m, 1h or 7d" });
+      return z.NEVER;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${min} ms` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+
+/** A size (`512MiB`, `1GB`, bytes) → bytes. */
+export const bytes = () =>
+  z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const n = parseBytes(v);
+    if (n === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a size such as 64MiB, 1GB or a number of bytes" });
+      return z.NEVER;
+    }
+    return n;
+  });
+
+export const int = (min: number, max: number) => z.coerce.number().int().min(min).max(max);
+export const bool = () =>
+  z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) => v === true || v === "true" || v === "1" || v === "yes");
+const listen = () => z.string().regex(/^(\[[^\]]+\]|[^:\s]*):\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:9480");
+/** Lists: a YAML array, or a comma-separated string (environment). */
+export const list = () => z.union([z.array(z.string()), z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))]);
+
+/**
+ * Vigie's configuration: one schema for the YAML file and the `VIGIE_*` environment
+ * (`nats.url` ↔ `VIGIE_NATS_URL`, `agent.hostRoot` ↔ `VIGIE_AGENT_HOST_ROOT`). Unknown keys are
+ * errors. Defaults are the documented ones (DESIGN §10).
+ */
+export const ConfigSchema = z
+  .object({
+    /** Sampling interval of the agent. Default 10s. */
+    interval: duration(100).default("10s"),
+    /** Overrides the node id (default: Swarm node id, else the machine id). */
+    nodeId: z.string().regex(/^[A-Za-z0-9_-]{1,128}$/, "1-128 of [A-Za-z0-9_-]").optional(),
+    /** Overrides the hostname reported for this node. */
+    hostname: z.string().min(1).max(253).optional(),
+    /** Where Vigie keeps its state (spool, SQLite, NATS store under `vigie up`). */
+    dataDir: z.string().min(1).default("./.vigie"),
+    log: z.object({ level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info") }).strict().default({}),
+    nats: z
+      .object({
+        url: z.string().regex(/^(nats|tls):\/\/[^\s]+$/, "expected nats://host:port").default("nats://127.0.0.1:4222"),
+        /** How long the streams keep messages. Default 24h. */
+        streamMaxAge: duration(1000).default("24h"),
+        /** Bytes per stream; -1 = unlimited. Default 1GiB. */
+        streamMaxBytes: z.union([z.literal(-1), z.literal("-1").transform(() => -1 as const), bytes()]).default("1GiB"),
+        streamReplicas: int(1, 5).default(1),
+      })
+      .strict()
+      .default({}),
+    api: z
+      .object({
+        /** Collector HTTP address. */
+        listen: listen().default("127.0.0.1:9480"),
+        /** One admin token (VIGIE_API_TOKEN). */
+        token: z.string().min(16, "tokens must be at least 16 characters").optional(),
+        /** A file of tokens with scopes (VIGIE_API_TOKENS_FILE). */
+        tokensFile: z.string().optional(),
+      })
+      .strict()
+      .default({}),
+    agent: z
+      .object({
+        /** Agent HTTP address for /metrics and /healthz. */
+        listen: listen().default("127.0.0.1:9481"),
+        /** Where the host's root filesystem is (`/host` when the agent runs in a container). */
+        hostRoot: z.string().min(1).default("/"),
+        /** Bound of the on-disk spool; past it the oldest messages are dropped and counted. */
+        spoolMaxBytes: bytes().default("256MiB"),
+      })
+      .strict()
+      .default({}),
+    collector: z
+      .object({
+        /** Durable consumer name; collectors sharing it split the load. */
+        durable: z.string().regex(/^[A-Za-z0-9_-]+$/).default("vigie-collector"),
+        /** Largest message accepted; larger ones go to the dead letters. */
+        maxMessageBytes: bytes().default("1MiB"),
+      })
+      .strict()
+      .default({}),
+    alerts: z
+      .object({
+        dir: z.string().optional(),
+        webhook: z.string().url().optional(),
+      })
+      .strict()
+      .default({}),
+  })
+  .strict();
+
+export type Config = z.infer<typeof ConfigSchema>;
