@@ -80,10 +80,9 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
     setPath(merged, k.split("."), v);
     sources.set(k, "command line");
   }
-  if (problems.length) throw new ConfigError(problems);
-
   const parsed = ConfigSchema.safeParse(merged);
-  if (parsed.success) return parsed.data;
+  if (parsed.success && problems.length === 0) return parsed.data;
+  if (parsed.success) throw new ConfigError(problems);
   for (const issue of parsed.error.issues) {
     const key = issue.path.join(".");
     const from = sources.get(key) ?? (options.file ? options.file : "defaults");

@@ -1,0 +1,33 @@
+import type { AgentOptions } from "../agent/index.js";
+import type { CollectorOptions } from "../collector/index.js";
+import type { Logger } from "../lib/index.js";
+import type { Config } from "./config/schema.js";
+
+/** Maps the validated configuration onto the agent's options: the one place they meet. */
+export function agentOptions(config: Config, log: Logger): AgentOptions {
+  return {
+    natsUrl: config.nats.url,
+    intervalMs: config.interval,
+    listen: config.agent.listen,
+    dataDir: config.dataDir,
+    hostRoot: config.agent.hostRoot,
+    spoolMaxBytes: config.agent.spoolMaxBytes,
+    nodeId: config.nodeId,
+    hostname: config.hostname,
+    log,
+  };
+}
+
+export function collectorOptions(config: Config, log: Logger): CollectorOptions {
+  return {
+    natsUrl: config.nats.url,
+    listen: config.api.listen,
+    dataDir: config.dataDir,
+    streamMaxAgeMs: config.nats.streamMaxAge,
+    streamMaxBytes: config.nats.streamMaxBytes,
+    streamReplicas: config.nats.streamReplicas,
+    durable: config.collector.durable,
+    maxMessageBytes: config.collector.maxMessageBytes,
+    log,
+  };
+}

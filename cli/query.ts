@@ -1,0 +1,53 @@
+import { bytesHuman, percent, renderTable } from "./table.js";
+
+export interface QueryContext {
+  apiUrl: string;
+  token?: string;
+  json: boolean;
+  out: (text: string) => void;
+}
+
+interface NodeRow {
+  id: string;
+  hostname: string;
+  lastSeenSecondsAgo: number;
+  cpu: { cores: number; utilization?: number } | null;
+  memory: { totalBytes: number; usedBytes?: number; utilization?: number } | null;
+  status?: string;
+}
+
+/** Asks the collector's API; errors carry the API's own message. */
+export async function apiGet<T>(ctx: QueryContext, route: string): Promise<T> {
+  let res: Response;
+  try {
+    res = await fetch(`${ctx.apiUrl}${route}`, { headers: ctx.token ? { authorization: `Bearer ${ctx.token}` } : {} });
+  } catch (err) {
+    throw new Error(`cannot reach the collector at ${ctx.apiUrl} (${(err as Error).message}); is it running? (vigie up / VIGIE_API_LISTEN)`, { cause: err });
+  }
+  const body = (await res.json().catch(() => ({}))) as { error?: { message?: string } };
+  if (!res.ok) throw new Error(`collector answered ${res.status}: ${body.error?.message ?? res.statusText}`);
+  return body as T;
+}
+
+/** Renderers per `vigie query <what>`; a new resource is a new entry. */
+export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
+  async nodes(ctx) {
+    const { nodes } = await apiGet<{ nodes: NodeRow[] }>(ctx, "/api/v1/nodes");
+    if (ctx.json) return ctx.out(JSON.stringify(nodes, null, 2));
+    ctx.out(
+      renderTable(
+        ["HOSTNAME", "NODE ID", "STATUS", "LAST SEEN", "CPUS", "CPU", "MEMORY USED", "MEMORY"],
+        nodes.map((n) => [
+          n.hostname,
+          n.id,
+          n.status ?? "up",
+          `${n.lastSeenSecondsAgo}s ago`,
+          n.cpu?.cores,
+          percent(n.cpu?.utilization),
+          bytesHuman(n.memory?.usedBytes),
+          `${bytesHuman(n.memory?.totalBytes)} (${percent(n.memory?.utilization)})`,
+        ]),
+      ),
+    );
+  },
+};
