@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# The local Docker engine Vigie's tests run on: one dockerd in a one-node swarm, images built
+# without a registry. Idempotent: does nothing that is already done.
+#
+#   scripts/docker.sh [start]   start dockerd if none answers, join a one-node swarm, build the test images
+#   scripts/docker.sh stop      stop the dockerd this script started (its containers stop with it)
+#   scripts/docker.sh restart   stop, then start
+#   scripts/docker.sh status    exit 0 when the engine answers
+#
+# The engine runs without iptables, masquerading or default bridge (DESIGN §8, network rule):
+# test containers use host networking and talk to 127.0.0.1 only.
+# Environment: VIGIE_DOCKERD_LOG (default /var/log/vigie-dockerd.log),
+#              VIGIE_TEST_IMAGES (default "busybox"; add "node-base" for the node base image).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+LOG=${VIGIE_DOCKERD_LOG:-/var/log/vigie-dockerd.log}
+PIDFILE=/var/run/docker.pid
+START_TIMEOUT=${VIGIE_DOCKERD_TIMEOUT:-60}
+
+say() { echo "docker.sh: $*" >&2; }
+answers() { timeout 10 docker info --format '{{.ServerVersion}}' >/dev/null 2>&1; }
+
+need_root() {
+  if [ "$(id -u)" != 0 ]; then say "must run as root (it starts dockerd)"; exit 1; fi
+}
+
+dockerd_pid() {
+  local pid
+  if [ -f "$PIDFILE" ]; then
+    pid=$(cat "$PIDFILE" 2>/dev/null || true)
+    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q dockerd "/proc/$pid/comm" 2>/dev/null; then echo "$pid"; return 0; fi
+  fi
+  return 1
+}
+
+start_engine() {
+  if answers; then return 0; fi
+  need_root
+  if ! command -v dockerd >/dev/null 2>&1; then
+    say "dockerd is not installed (run scripts/bootstrap.sh: Debian package docker.io)"; exit 1
+  fi
+  if ! dockerd_pid >/dev/null; then
+    # A dockerd killed hard leaves its pid file and containerd socket behind; dockerd cleans both.
+    mkdir -p "$(dirname "$LOG")"
+    say "starting dockerd (log: $LOG)"
+    # setsid + every descriptor redirected: the engine outlives this script and whoever ran it.
+    setsid dockerd --iptables=false --ip-masq=false --bridge=none >>"$LOG" 2>&1 </dev/null &
+  fi
+  local waited=0
+  until answers; do
+    sleep 0.5; waited=$((waited + 1))
+    if [ $waited -ge $((START_TIMEOUT * 2)) ]; then
+      say "dockerd did not answer within ${START_TIMEOUT}s; last lines of $LOG:"; tail -n 30 "$LOG" >&2 || true; exit 1
+    fi
+  done
+}
+
+ensure_swarm() {
+  local state
+  state=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
+  case "$state" in
+    active) ;;
+    inactive)
+      say "initializing a one-node swarm"
+      docker swarm init --advertise-addr 127.0.0.1 >/dev/null ;;
+    *)
+      # pending/error/locked: the swarm state on disk is unusable for tests; start a fresh one.
+      say "swarm state '$state': starting a fresh one-node swarm"
+      docker swarm leave --force >/dev/null 2>&1 || true
+      docker swarm init --advertise-addr 127.0.0.1 >/dev/null ;;
+  esac
+  # Right after init (or a daemon restart) the node may not accept services yet.
+  local i
+  for i in $(seq 1 40); do
+    if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" = true ] && docker node ls >/dev/null 2>&1; then return 0; fi
+    sleep 0.25
+  done
+  say "swarm manager not ready"; exit 1
+}
+
+stop_engine() {
+  local pid
+  if ! pid=$(dockerd_pid); then
+    if answers; then say "a dockerd answers but was not started with a pid file here; not stopping it"; exit 1; fi
+    return 0
+  fi
+  need_root
+  say "stopping dockerd ($pid)"
+  kill -TERM "$pid"
+  local waited=0
+  while kill -0 "$pid" 2>/dev/null; do
+    sleep 0.2; waited=$((waited + 1))
+    if [ $waited -ge 150 ]; then say "dockerd did not stop in 30s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
+  done
+}
+
+cmd=${1:-start}
+case "$cmd" in
+  start)
+    start_engine
+    ensure_swarm
+    bash scripts/images.sh ${VIGIE_TEST_IMAGES:-busybox}
+    ;;
+  stop) stop_engine ;;
+  restart)
+    stop_engine
+    start_engine
+    ensure_swarm
+    ;;
+  status) answers ;;
+  *) say "unknown command '$cmd' (start | stop | restart | status)"; exit 2 ;;
+esac
