@@ -106,7 +106,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       await publisher.flush(2000);
       await publisher.stop();
       await link.close();
-      await Promise.all(sources.map((s) => s.close?.()));
+      await Promise.all(sources.map(async (s) => s.close?.()));
       await http.close();
       log.info("agent stopped");
     },

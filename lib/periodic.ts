@@ -40,8 +40,9 @@ export class Periodic {
 
   start(): void {
     this.stopped = false;
-    if (this.options.runAtStart ?? true) this.tick();
-    this.timer = setInterval(() => this.tick(), this.options.intervalMs);
+    // tick() never rejects: errors are counted and reported inside runOnce.
+    if (this.options.runAtStart ?? true) void this.tick();
+    this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
     this.timer.unref();
   }
 

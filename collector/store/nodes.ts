@@ -28,7 +28,7 @@ export function applyMetrics(prev: NodeState | undefined, env: EnvelopeOf<"metri
     agentVersion: env.agent.version,
     bootId: env.agent.bootId,
     lastSeen: receivedAt,
-  } as NodeState;
+  };
   const stale = prev !== undefined && env.time <= prev.lastSampleTime;
   if (!stale) next.lastSampleTime = env.time;
 

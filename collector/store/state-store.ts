@@ -81,7 +81,7 @@ export class StateStore {
       if (env.kind === "metrics") {
         node = applyMetrics(prev, env, receivedAt);
       } else {
-        node = { ...(prev ?? { id: env.node.id, lastSampleTime: 0, agentVersion: env.agent.version }), hostname: env.node.hostname, bootId: env.agent.bootId, lastSeen: receivedAt } as NodeState;
+        node = { ...(prev ?? { id: env.node.id, lastSampleTime: 0, agentVersion: env.agent.version }), hostname: env.node.hostname, bootId: env.agent.bootId, lastSeen: receivedAt };
         this.handlers.get(env.kind)?.(env, receivedAt);
       }
       this.nodes.set(env.node.id, node);
