@@ -1,0 +1,58 @@
+import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { Spool } from "../../agent/publish/spool.js";
+
+const dir = () => mkdtempSync(path.join(tmpdir(), "vigie-spool-"));
+const bytes = (s: string) => Buffer.from(s);
+
+describe("spool", () => {
+  it("gives messages back oldest first, and forgets them once removed", async () => {
+    const s = await Spool.open(dir(), 1 << 20);
+    await s.append("a.subject", "b:1", bytes("one"));
+    await s.append("a.subject", "b:2", bytes("two"));
+    const first = await s.peek();
+    expect(first).toMatchObject({ subject: "a.subject", msgId: "b:1" });
+    expect(Buffer.from(first!.data).toString()).toBe("one");
+    await s.remove(first!.id);
+    expect((await s.peek())?.msgId).toBe("b:2");
+    expect(s.size).toBe(1);
+  });
+
+  it("survives a restart, in order, and keeps numbering after the last file", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20);
+    await s.append("x", "b:1", bytes("1"));
+    await s.append("x", "b:2", bytes("2"));
+    const again = await Spool.open(d, 1 << 20);
+    expect(again.size).toBe(2);
+    await again.append("x", "c:1", bytes("3"));
+    const ids: string[] = [];
+    for (let e = await again.peek(); e; e = await again.peek()) {
+      ids.push(e.msgId);
+      await again.remove(e.id);
+    }
+    expect(ids).toEqual(["b:1", "b:2", "c:1"]);
+  });
+
+  it("drops the oldest past its bound and counts what it dropped", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 100);
+    for (let i = 1; i <= 10; i++) await s.append("s", `b:${i}`, Buffer.alloc(20));
+    expect(s.stats.bytes).toBeLessThanOrEqual(100);
+    expect(s.stats.droppedMessages).toBeGreaterThan(0);
+    expect(s.stats.droppedMessages + s.size).toBe(10);
+    expect((await s.peek())?.msgId).toBe(`b:${s.stats.droppedMessages + 1}`);
+    expect(readdirSync(d).length).toBe(s.size);
+  });
+
+  it("drops a damaged file and counts it, instead of stalling", async () => {
+    const d = dir();
+    writeFileSync(path.join(d, "0000000000000001.msg"), "garbage-without-newlines");
+    const s = await Spool.open(d, 1 << 20);
+    await s.append("x", "b:1", bytes("ok"));
+    expect((await s.peek())?.msgId).toBe("b:1");
+    expect(s.stats.droppedMessages).toBe(1);
+  });
+});
