@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { KINDS, NODE_ID_PATTERN, SCHEMA } from "./subjects.js";
+import { CheckResult } from "./checks.js";
 
 /** Attribute values on the wire: OTel's primitive AnyValues. */
 export const AttributeValue = z.union([z.string().max(4096), z.number().finite(), z.boolean()]);
@@ -48,8 +49,11 @@ export type Event = z.infer<typeof Event>;
 export const EventsPayload = z.object({ events: z.array(Event) });
 export type EventsPayload = z.infer<typeof EventsPayload>;
 
-/** Results of status checks; their shape is owned by the checks capability (kept open here). */
-export const StatusPayload = z.object({ results: z.array(z.record(z.string(), z.unknown())) });
+/**
+ * Results of status checks (shape in checks.ts), and the ids of every check the agent runs now,
+ * so the collector forgets the ones that stopped (a removed container).
+ */
+export const StatusPayload = z.object({ results: z.array(CheckResult).max(10_000), active: z.array(z.string().max(300)).max(10_000).optional() });
 export type StatusPayload = z.infer<typeof StatusPayload>;
 
 /** OpenTelemetry log records (logs data model). */

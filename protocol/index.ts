@@ -4,5 +4,6 @@
  */
 export * from "./subjects.js";
 export * from "./envelope.js";
+export * from "./checks.js";
 export * from "./decode.js";
 export * from "./names.js";

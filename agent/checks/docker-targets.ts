@@ -1,0 +1,58 @@
+import Docker from "dockerode";
+import type { CheckTarget } from "./labels.js";
+import { LABEL_PREFIX } from "./labels.js";
+
+export interface DockerTargetsOptions {
+  /** Default `/var/run/docker.sock`. */
+  socketPath?: string;
+  /** Per-request timeout, ms. Default 5 s. */
+  timeoutMs?: number;
+  /** How long a Swarm service's labels are remembered, ms. Default 60 s. */
+  serviceCacheMs?: number;
+  now?: () => number;
+}
+
+/**
+ * Lists the running containers of the local engine as check targets. A Swarm task's container
+ * also takes the `vigie.check.*` labels of its service (the container's own labels win); only
+ * managers can read services, so on workers put the labels on the containers
+ * (`deploy`-level labels stay on the service).
+ */
+export function dockerTargets(options: DockerTargetsOptions = {}): () => Promise<CheckTarget[]> {
+  const docker = new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock", timeout: options.timeoutMs ?? 5000 });
+  const now = options.now ?? Date.now;
+  const services = new Map<string, { at: number; labels: Record<string, string> }>();
+
+  const serviceLabels = async (id: string): Promise<Record<string, string>> => {
+    const cached = services.get(id);
+    if (cached && now() - cached.at < (options.serviceCacheMs ?? 60_000)) return cached.labels;
+    let labels: Record<string, string> = {};
+    try {
+      const spec = ((await docker.getService(id).inspect()) as { Spec?: { Labels?: Record<string, string> } }).Spec;
+      labels = Object.fromEntries(Object.entries(spec?.Labels ?? {}).filter(([k]) => k.startsWith(LABEL_PREFIX)));
+    } catch {
+      // Not a manager, or the service is gone: the container's own labels are all there is.
+    }
+    services.set(id, { at: now(), labels });
+    return labels;
+  };
+
+  return async () => {
+    const list = await docker.listContainers();
+    const out: CheckTarget[] = [];
+    for (const c of list) {
+      const own = c.Labels ?? {};
+      const serviceId = own["com.docker.swarm.service.id"];
+      const labels = serviceId ? { ...(await serviceLabels(serviceId)), ...own } : own;
+      if (!Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX))) continue;
+      out.push({
+        id: c.Id,
+        name: (c.Names?.[0] ?? c.Id.slice(0, 12)).replace(/^\//, ""),
+        labels,
+        service: own["com.docker.swarm.service.name"],
+        hostNetwork: c.HostConfig?.NetworkMode === "host",
+      });
+    }
+    return out;
+  };
+}
