@@ -3,6 +3,8 @@ import type { ResourceMetrics } from "../protocol/index.js";
 import { ATTR } from "../protocol/index.js";
 import { Periodic, serveRoutes, type Logger } from "../lib/index.js";
 import { HostSource } from "./host/index.js";
+import { ContainerSource, dockerApi } from "./containers/index.js";
+import { swarmIdentity } from "./identity/swarm.js";
 import { resolveIdentity, type NodeIdentity } from "./identity/identity.js";
 import { NatsLink } from "./publish/connection.js";
 import { Outbox } from "./publish/outbox.js";
@@ -27,6 +29,11 @@ export interface AgentOptions {
   spoolMaxBytes: number;
   nodeId?: string;
   hostname?: string;
+  /**
+   * The Docker Engine's socket: containers, their events and the Swarm node identity come from
+   * it. Default `/var/run/docker.sock`; `false` leaves containers out (a host without Docker).
+   */
+  dockerSocket?: string | false;
   log: Logger;
 }
 
@@ -44,7 +51,13 @@ export interface Agent {
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log;
-  const identity = await resolveIdentity({ hostRoot: options.hostRoot, nodeId: options.nodeId, hostname: options.hostname });
+  const docker = options.dockerSocket === false ? undefined : dockerApi({ socketPath: options.dockerSocket });
+  const identity = await resolveIdentity({
+    hostRoot: options.hostRoot,
+    nodeId: options.nodeId,
+    hostname: options.hostname,
+    swarm: docker ? () => swarmIdentity(docker) : undefined,
+  });
   const resource = { [ATTR.hostName]: identity.hostname, [ATTR.nodeId]: identity.nodeId };
   const sources: MetricSource[] = [new HostSource({ hostRoot: options.hostRoot, resource })];
 
@@ -52,7 +65,20 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const publisher = new Publisher(spool, log);
   const outbox = new Outbox({ nodeId: identity.nodeId, hostname: identity.hostname, version: AGENT_VERSION }, spool, publisher);
   const link = new NatsLink({ url: options.natsUrl, name: `vigie-agent-${identity.hostname}` }, publisher, log);
-  const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected);
+  const containers = docker
+    ? new ContainerSource({
+        api: docker,
+        hostRoot: options.hostRoot,
+        resource,
+        log,
+        // Events go out at once, not at the next cycle: their own message, spooled like the rest.
+        onEvents: (events) => {
+          outbox.send("events", { events }, Date.now()).catch((err: unknown) => log.error({ err: (err as Error).message }, "cannot spool events"));
+        },
+      })
+    : undefined;
+  if (containers) sources.push(containers);
+  const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected, () => containers?.dockerUp);
   if (spool.size > 0) log.info({ messages: spool.size }, "spool holds messages from an earlier run; they go first");
 
   async function cycle(signal: AbortSignal): Promise<void> {
@@ -91,6 +117,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     },
   });
   loop.start();
+  containers?.start();
   log.info({ node: identity, url: http.url, intervalMs: options.intervalMs }, "agent started");
 
   return {

@@ -4,7 +4,7 @@ import type { PublisherStats } from "./publish/publisher.js";
 import type { SpoolStats } from "./publish/spool.js";
 
 /** The agent's own health, served on its /metrics. */
-export function createAgentMetrics(publisher: PublisherStats, spool: SpoolStats, natsConnected: () => boolean) {
+export function createAgentMetrics(publisher: PublisherStats, spool: SpoolStats, natsConnected: () => boolean, dockerUp?: () => boolean | undefined) {
   const registry = new Registry();
   const r = [registry];
   mirroredCounter(registry, "vigie_agent_published_messages_total", "Messages acknowledged by JetStream.", () => publisher.published + publisher.duplicates);
@@ -14,6 +14,17 @@ export function createAgentMetrics(publisher: PublisherStats, spool: SpoolStats,
   new Gauge({ name: "vigie_agent_spool_messages", help: "Messages waiting in the spool.", registers: r, collect() { this.set(spool.messages); } });
   new Gauge({ name: "vigie_agent_spool_bytes", help: "Bytes waiting in the spool.", registers: r, collect() { this.set(spool.bytes); } });
   new Gauge({ name: "vigie_agent_nats_connected", help: "1 when connected to NATS.", registers: r, collect() { this.set(natsConnected() ? 1 : 0); } });
+  // No sample before the engine was first tried (or with containers switched off).
+  new Gauge({
+    name: "vigie_agent_docker_up",
+    help: "1 when the Docker engine answers, 0 when it does not.",
+    registers: r,
+    collect() {
+      const up = dockerUp?.();
+      if (up === undefined) this.reset();
+      else this.set(up ? 1 : 0);
+    },
+  });
   return {
     registry,
     cycles: new Counter({ name: "vigie_agent_cycles_total", help: "Sampling cycles run.", registers: r }),

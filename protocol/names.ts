@@ -31,6 +31,29 @@ export const METRIC = {
   containerCpuTime: "container.cpu.time",
   containerMemoryUsage: "container.memory.usage",
   containerMemoryWorkingSet: "container.memory.working_set",
+  containerMemoryRss: "container.memory.rss",
+  containerNetworkIo: "container.network.io", // counter, By, {network.interface.name, network.io.direction}
+  containerDiskIo: "container.disk.io", // counter, By, {system.device, disk.io.direction}
+  // containers, where OpenTelemetry has no name (vigie.container.*)
+  /** counter, s: all CPU time (cgroup usage), more precise than the user+system split. */
+  containerCpuTotalTime: "vigie.container.cpu.total_time",
+  containerCpuPeriods: "vigie.container.cpu.periods", // counter, {period}: CFS enforcement periods
+  containerCpuThrottledPeriods: "vigie.container.cpu.throttled_periods", // counter, {period}
+  containerCpuThrottledTime: "vigie.container.cpu.throttled_time", // counter, s
+  containerMemoryLimit: "vigie.container.memory.limit", // updowncounter, By; absent when unlimited
+  containerMemoryCache: "vigie.container.memory.cache", // updowncounter, By (page cache)
+  containerOomKills: "vigie.container.oom_kills", // counter, {kill}: processes the cgroup's OOM killer ended
+  containerNetworkPackets: "vigie.container.network.packet.count", // counter, {packet}
+  containerNetworkErrors: "vigie.container.network.errors", // counter, {error}
+  containerNetworkDropped: "vigie.container.network.packet.dropped", // counter, {packet}
+  containerDiskOperations: "vigie.container.disk.operations", // counter, {operation}
+  containerPids: "vigie.container.pids", // updowncounter, {process}
+  containerRestarts: "vigie.container.restarts", // counter, {restart}: the engine's RestartCount
+  /** gauge, 1 on the point whose `container.state` is the current one (running, paused, restarting). */
+  containerState: "vigie.container.state",
+  /** gauge, 1 on the point whose `container.health.status` is the current one (starting, healthy, unhealthy, none). */
+  containerHealth: "vigie.container.health",
+  containerStartTime: "vigie.container.start_time", // gauge, s since the epoch
 } as const;
 
 export const ATTR = {
@@ -39,6 +62,10 @@ export const ATTR = {
   cpuMode: "cpu.mode",
   cpuLogicalNumber: "cpu.logical_number",
   memoryState: "system.memory.state",
+  device: "system.device",
+  diskIoDirection: "disk.io.direction",
+  networkInterfaceName: "network.interface.name",
+  networkIoDirection: "network.io.direction",
   containerId: "container.id",
   containerName: "container.name",
   containerImageName: "container.image.name",
@@ -46,6 +73,10 @@ export const ATTR = {
   serviceNamespace: "service.namespace",
   swarmServiceName: "docker.swarm.service.name",
   swarmTaskSlot: "docker.swarm.task.slot",
+  swarmTaskId: "docker.swarm.task.id",
+  swarmNodeId: "docker.swarm.node.id",
+  containerState: "container.state",
+  containerHealthStatus: "container.health.status",
 } as const;
 
 /** `cpu.mode` values, in the order of the columns of a `/proc/stat` cpu line. */

@@ -1,0 +1,295 @@
+import { readFileSync, readlinkSync } from "node:fs";
+import path from "node:path";
+import type { Attributes, Event, ResourceMetrics } from "../../protocol/index.js";
+import type { Logger } from "../../lib/index.js";
+import type { MetricSource } from "../source.js";
+import { EngineLink, isEngineDown, type DockerApi, type ListedContainer } from "./engine.js";
+import { splitAction, toVigieEvent, type DockerEvent } from "./events.js";
+import { detectLayout, resolveContainerCgroup, type CgroupLayout, type ContainerCgroup } from "./layout.js";
+import { containerResource, metaFromInspect, type ContainerMeta } from "./metadata.js";
+import { containerMetrics } from "./metrics.js";
+import { readContainerStats } from "./reader.js";
+
+export interface ContainerSourceOptions {
+  api: DockerApi;
+  /** Where the host's root is mounted (`/`, or `/host` in a container): cgroups and /proc are read under it. */
+  hostRoot: string;
+  /** Resource attributes of the node (host.name, node.id), added to every container's. */
+  resource: Attributes;
+  log: Logger;
+  /** Receives the engine's container events (and docker up/down) as they happen, in small batches. */
+  onEvents: (events: Event[]) => void;
+  /** Unix time in ms, for the events Vigie makes itself (docker up/down). Default Date.now. */
+  now?: () => number;
+  /** How long events are gathered before they are handed on. Default 50 ms. */
+  eventBatchMs?: number;
+  /** First wait before the engine (and its event stream) is tried again. Default 500 ms. */
+  retryInitialMs?: number;
+  /** Longest wait between tries. Default 30 s. */
+  retryMaxMs?: number;
+}
+
+interface Entry {
+  meta: ContainerMeta;
+  resource: Attributes;
+  cgroup: ContainerCgroup | undefined;
+  /** `/proc/<pid>/net/dev` under the host root, when the container has its own network namespace. */
+  netDevFile: string | undefined;
+}
+
+/**
+ * Every running container on the local engine. The engine is asked for what only it knows —
+ * the list each cycle, one inspect per new container, and its event stream — and the numbers
+ * come from the containers' cgroup files, never from the stats API (DESIGN §4).
+ */
+export class ContainerSource implements MetricSource {
+  readonly name = "containers";
+  private readonly link: EngineLink;
+  private readonly cache = new Map<string, Entry>();
+  private layout: CgroupLayout | undefined | null = null;
+  private readonly closing = new AbortController();
+  private eventsLoop: Promise<void> | undefined;
+  private pending: Event[] = [];
+  private flushTimer: NodeJS.Timeout | undefined;
+  private stream: NodeJS.ReadableStream | undefined;
+  private readonly now: () => number;
+  /** Containers whose cgroup could not be found, so the warning is logged once each. */
+  private readonly unresolved = new Set<string>();
+
+  constructor(private readonly options: ContainerSourceOptions) {
+    this.now = options.now ?? Date.now;
+    this.link = new EngineLink({
+      retryInitialMs: options.retryInitialMs,
+      retryMaxMs: options.retryMaxMs,
+      onChange: (up, error, previous) => this.engineChanged(up, error, previous),
+    });
+  }
+
+  /** 1 when the engine answers, 0 when it does not, undefined before the first try. */
+  get dockerUp(): boolean | undefined {
+    return this.link.up;
+  }
+
+  /** Starts following the engine's events (they are forwarded at once, not at the next cycle). */
+  start(): void {
+    this.eventsLoop ??= this.followEvents();
+  }
+
+  async sample(): Promise<ResourceMetrics[]> {
+    let list: ListedContainer[];
+    try {
+      list = await this.link.call(() => this.options.api.listContainers());
+    } catch {
+      return []; // the engine is down: said once by the link, and by the docker_up metric
+    }
+    if (this.layout === null) this.layout = detectLayout(this.options.hostRoot);
+    await this.reconcile(list);
+
+    const out: ResourceMetrics[] = [];
+    for (const c of list) {
+      const entry = this.cache.get(c.Id);
+      if (!entry) continue;
+      const health = healthFromStatus(c.Status);
+      if (health) entry.meta.health = health;
+      if (c.State) entry.meta.state = c.State;
+      entry.cgroup ??= this.resolveCgroup(entry.meta);
+      if (!entry.cgroup) continue;
+      const stats = readContainerStats(entry.cgroup, entry.netDevFile);
+      if (!stats) {
+        this.cache.delete(c.Id); // stopped since it was listed; looked at afresh if it is back
+        continue;
+      }
+      out.push({ resource: entry.resource, metrics: containerMetrics(stats, entry.meta) });
+    }
+    return out;
+  }
+
+  async close(): Promise<void> {
+    this.closing.abort();
+    (this.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
+    await this.eventsLoop;
+    this.flush();
+  }
+
+  /** Forgets containers no longer listed, inspects the new ones (in parallel). */
+  private async reconcile(list: ListedContainer[]): Promise<void> {
+    const listed = new Set(list.map((c) => c.Id));
+    for (const id of this.cache.keys()) if (!listed.has(id)) this.cache.delete(id);
+    const fresh = list.filter((c) => !this.cache.has(c.Id));
+    await Promise.all(
+      fresh.map(async (c) => {
+        let meta: ContainerMeta;
+        try {
+          meta = metaFromInspect(await this.link.call(() => this.options.api.inspect(c.Id)));
+        } catch {
+          return; // removed meanwhile (404), or the engine went away: next cycle
+        }
+        if (meta.pid <= 0) return;
+        this.cache.set(c.Id, { meta, resource: containerResource(meta, this.options.resource), cgroup: undefined, netDevFile: this.netDevFile(meta) });
+      }),
+    );
+  }
+
+  private resolveCgroup(meta: ContainerMeta): ContainerCgroup | undefined {
+    if (!this.layout) return undefined;
+    let procCgroup: string | undefined;
+    try {
+      procCgroup = readFileSync(path.join(this.options.hostRoot, "proc", String(meta.pid), "cgroup"), "utf8");
+    } catch {
+      procCgroup = undefined;
+    }
+    const cgroup = resolveContainerCgroup(this.layout, procCgroup, meta.id);
+    if (!cgroup && !this.unresolved.has(meta.id)) {
+      this.unresolved.add(meta.id);
+      this.options.log.warn({ container: meta.name, id: meta.id.slice(0, 12), pid: meta.pid }, "cannot find the container's cgroup; it is left out");
+    }
+    return cgroup;
+  }
+
+  /**
+   * Network counters belong to a network namespace: only a container with its own has them.
+   * Host networking (or another container's namespace) would report someone else's traffic.
+   */
+  private netDevFile(meta: ContainerMeta): string | undefined {
+    if (meta.networkMode === "host" || meta.networkMode.startsWith("container:")) return undefined;
+    const proc = path.join(this.options.hostRoot, "proc");
+    try {
+      if (readlinkSync(path.join(proc, String(meta.pid), "ns/net")) === readlinkSync(path.join(proc, "1/ns/net"))) return undefined;
+    } catch {
+      // Namespace links unreadable (no CAP_SYS_PTRACE): the network mode has already answered.
+    }
+    return path.join(proc, String(meta.pid), "net/dev");
+  }
+
+  private engineChanged(up: boolean, error: string | undefined, previous: boolean | undefined): void {
+    const { log } = this.options;
+    if (up) {
+      log.info("docker engine reachable");
+      if (previous === undefined) return; // the normal start: nothing happened worth an event
+    } else {
+      log.warn({ err: error }, "docker engine unreachable; containers are not sampled until it is back");
+      // Pids and cgroups are from the engine's previous life; inspect everything afresh.
+      this.cache.clear();
+    }
+    this.emit({
+      timeUnixNano: `${this.now()}000000`,
+      type: "docker",
+      action: up ? "docker_up" : "docker_down",
+      resource: this.options.resource,
+      ...(error ? { attributes: { "error.message": error.slice(0, 1000) } } : {}),
+    });
+  }
+
+  /** Follows `/events`, reconnecting with exponential backoff for as long as the source lives. */
+  private async followEvents(): Promise<void> {
+    const initial = this.options.retryInitialMs ?? 500;
+    const max = this.options.retryMaxMs ?? 30_000;
+    let delay = initial;
+    const signal = this.closing.signal;
+    while (!signal.aborted) {
+      try {
+        const stream = await this.link.call(() => this.options.api.events(signal));
+        delay = initial;
+        await this.consume(stream);
+      } catch (err) {
+        if (signal.aborted) break;
+        if (!isEngineDown(err)) this.options.log.warn({ err: (err as Error).message }, "docker events stream failed");
+      }
+      if (signal.aborted) break;
+      await sleep(Math.round(delay * (0.5 + Math.random() / 2)), signal);
+      delay = Math.min(delay * 2, max);
+    }
+  }
+
+  private consume(stream: NodeJS.ReadableStream): Promise<void> {
+    this.stream = stream;
+    let buffer = "";
+    return new Promise<void>((resolve) => {
+      const done = () => {
+        this.stream = undefined;
+        resolve();
+      };
+      stream.on("data", (chunk: Buffer | string) => {
+        buffer += chunk.toString();
+        let nl: number;
+        while ((nl = buffer.indexOf("\n")) >= 0) {
+          const line = buffer.slice(0, nl).trim();
+          buffer = buffer.slice(nl + 1);
+          if (line) this.onDockerEvent(line);
+        }
+      });
+      stream.once("end", done);
+      stream.once("close", done);
+      stream.once("error", done);
+    });
+  }
+
+  private onDockerEvent(line: string): void {
+    let ev: DockerEvent;
+    try {
+      ev = JSON.parse(line) as DockerEvent;
+    } catch {
+      return;
+    }
+    const id = ev.Actor?.ID;
+    if (ev.Type !== "container" || !id || !ev.Action) return;
+    const [action, detail] = splitAction(ev.Action);
+    const entry = this.cache.get(id);
+    switch (action) {
+      case "start":
+      case "restart":
+      case "die":
+      case "destroy":
+        // A new pid, restart count or none at all: the next cycle asks the engine afresh.
+        this.cache.delete(id);
+        break;
+      case "health_status":
+        if (entry && detail) entry.meta.health = detail;
+        break;
+      case "oom":
+        if (entry) entry.meta.oomKilled = true;
+        break;
+    }
+    const event = toVigieEvent(ev, this.options.resource);
+    if (event) this.emit(event);
+  }
+
+  private emit(event: Event): void {
+    this.pending.push(event);
+    this.flushTimer ??= setTimeout(() => this.flush(), this.options.eventBatchMs ?? 50);
+  }
+
+  private flush(): void {
+    clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
+    if (this.pending.length === 0) return;
+    const events = this.pending;
+    this.pending = [];
+    try {
+      this.options.onEvents(events);
+    } catch (err) {
+      this.options.log.error({ err: (err as Error).message }, "forwarding container events failed");
+    }
+  }
+}
+
+/** The health in `docker ps`'s status column: `Up 3 minutes (healthy)`, `(health: starting)`. */
+export function healthFromStatus(status: string | undefined): string | undefined {
+  if (!status) return undefined;
+  const m = /\((healthy|unhealthy|health: starting)\)/.exec(status);
+  if (!m) return undefined;
+  return m[1] === "health: starting" ? "starting" : m[1];
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    const t = setTimeout(done, ms);
+    function done() {
+      clearTimeout(t);
+      signal.removeEventListener("abort", done);
+      resolve();
+    }
+    signal.addEventListener("abort", done, { once: true });
+  });
+}

@@ -1,0 +1,120 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { parseKeyValues, parseLimit, parseNetDev, parseProcCgroup, parseV1Blkio, parseV2IoStat } from "../../agent/containers/cgroup.js";
+import { candidatePaths, detectLayout, resolveContainerCgroup } from "../../agent/containers/layout.js";
+import { readContainerStats } from "../../agent/containers/reader.js";
+
+const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/cgroup");
+const fixture = (name: string) => {
+  const root = path.join(FIXTURES, name);
+  const [id, pid] = readFileSync(path.join(root, "CONTAINER"), "utf8").trim().split(" ") as [string, string];
+  return { root, id, pid, procCgroup: readFileSync(path.join(root, "proc", pid, "cgroup"), "utf8"), netDev: path.join(root, "proc", pid, "net/dev") };
+};
+
+describe("cgroup parsers", () => {
+  it("reads the v2 path and every v1 controller's path from /proc/<pid>/cgroup", () => {
+    const p = parseProcCgroup("4:memory:/docker/abc\n2:cpu,cpuacct:/docker/abc\n1:name=systemd:/docker/abc\n0::/system.slice/x.scope\n");
+    expect(p.unified).toBe("/system.slice/x.scope");
+    expect(p.v1.get("memory")).toBe("/docker/abc");
+    expect(p.v1.get("cpu")).toBe("/docker/abc");
+    expect(p.v1.get("cpuacct")).toBe("/docker/abc");
+    expect(p.v1.get("name=systemd")).toBe("/docker/abc");
+  });
+
+  it("treats v2's `max` and v1's page-aligned int64 as no limit", () => {
+    expect(parseLimit("max\n")).toBeUndefined();
+    expect(parseLimit("9223372036854771712\n")).toBeUndefined();
+    expect(parseLimit("67108864\n")).toBe(67108864);
+  });
+
+  it("sums v1 blkio per device and ignores the Total lines", () => {
+    const d = parseV1Blkio("8:0 Read 10\n8:0 Write 20\n8:0 Total 30\n8:16 Read 1\nTotal 31\n", "8:0 Read 1\n8:0 Write 2\nTotal 3\n");
+    expect(d).toEqual([
+      { device: "8:0", readBytes: 10, writeBytes: 20, readOps: 1, writeOps: 2 },
+      { device: "8:16", readBytes: 1, writeBytes: 0, readOps: 0, writeOps: 0 },
+    ]);
+  });
+
+  it("reads v2 io.stat fields by name", () => {
+    expect(parseV2IoStat("8:0 rbytes=5 wbytes=6 rios=7 wios=8 dbytes=0 dios=0\n")).toEqual([{ device: "8:0", readBytes: 5, writeBytes: 6, readOps: 7, writeOps: 8 }]);
+  });
+
+  it("leaves loopback and the header lines out of net/dev", () => {
+    const devs = parseNetDev(readFileSync(fixture("v2-systemd").netDev, "utf8"));
+    expect(devs).toEqual([{ iface: "eth0", rxBytes: 5242880, rxPackets: 4100, rxErrors: 0, rxDropped: 7, txBytes: 1048576, txPackets: 2050, txErrors: 0, txDropped: 0 }]);
+  });
+
+  it("skips lines without a number in key-value files", () => {
+    expect([...parseKeyValues("a 1\nb x\n\nc 3\n")]).toEqual([["a", 1], ["c", 3]]);
+  });
+});
+
+describe("cgroup location", () => {
+  it("climbs out of another cgroup namespace's view and falls back to Docker's usual places", () => {
+    expect(candidatePaths("/../../abc", "abc")).toEqual(["/abc", "/docker/abc", "/system.slice/docker-abc.scope"]);
+    expect(candidatePaths("/", "abc")).toEqual(["/docker/abc", "/system.slice/docker-abc.scope"]);
+    expect(candidatePaths(undefined, "abc")[0]).toBe("/docker/abc");
+  });
+
+  it("is undefined when no candidate directory exists", () => {
+    expect(resolveContainerCgroup({ version: 2, root: "/nowhere" }, "0::/x\n", "abc", () => false)).toBeUndefined();
+  });
+});
+
+describe("v1 tree captured from the live engine (cgroupfs driver)", () => {
+  const f = fixture("v1-cgroupfs");
+
+  it("finds each controller's hierarchy, cpu and cpuacct mounted apart", () => {
+    const layout = detectLayout(f.root);
+    expect(layout?.version).toBe(1);
+    if (layout?.version !== 1) return;
+    expect(layout.mounts.cpu).toBe(path.join(f.root, "sys/fs/cgroup/cpu"));
+    expect(layout.mounts.cpuacct).toBe(path.join(f.root, "sys/fs/cgroup/cpuacct"));
+  });
+
+  it("reads CPU, throttling, memory and working set, limit, OOM kills, block I/O, pids and network", () => {
+    const cg = resolveContainerCgroup(detectLayout(f.root)!, f.procCgroup, f.id);
+    expect(cg?.version).toBe(1);
+    const s = readContainerStats(cg!, f.netDev)!;
+    expect(s.cpu).toEqual({ totalSeconds: 0.655921366, userSeconds: 0.61, systemSeconds: 0.04, periods: 19, throttledPeriods: 12, throttledSeconds: 0.411963329 });
+    expect(s.memory).toEqual({ usage: 22265856, workingSet: 22265856 - 20992000, limit: 67108864, cache: 21135360, rss: 118784, oomKills: 0 });
+    expect(s.blkio).toEqual([{ device: "8:0", readBytes: 4096, writeBytes: 20971520, readOps: 1, writeOps: 160 }]);
+    expect(s.pids).toBe(2);
+    expect(s.network?.map((n) => [n.iface, n.rxBytes, n.txBytes, n.rxErrors, n.txDropped])).toEqual([["eth0", 123456, 65432, 1, 4]]);
+  });
+
+  it("reports the container gone, not zero, when its cgroup has vanished", () => {
+    const cg = resolveContainerCgroup(detectLayout(f.root)!, f.procCgroup, f.id)!;
+    if (cg.version !== 1) throw new Error("expected v1");
+    expect(readContainerStats({ version: 1, dirs: { ...cg.dirs, memory: "/nonexistent/memory" } }, undefined)).toBeUndefined();
+  });
+});
+
+describe("v2 trees (unified hierarchy)", () => {
+  it("reads the systemd driver's docker-<id>.scope", () => {
+    const f = fixture("v2-systemd");
+    const layout = detectLayout(f.root);
+    expect(layout).toEqual({ version: 2, root: path.join(f.root, "sys/fs/cgroup") });
+    const cg = resolveContainerCgroup(layout!, f.procCgroup, f.id);
+    expect(cg).toEqual({ version: 2, dir: path.join(f.root, "sys/fs/cgroup/system.slice", `docker-${f.id}.scope`) });
+    const s = readContainerStats(cg!, f.netDev)!;
+    expect(s.cpu).toEqual({ totalSeconds: 7.523412, userSeconds: 6.012, systemSeconds: 1.511412, periods: 1200, throttledPeriods: 340, throttledSeconds: 2.25 });
+    expect(s.memory).toEqual({ usage: 104857600, workingSet: 104857600 - 31457280, limit: 268435456, cache: 39845888, rss: 62914560, oomKills: 2 });
+    expect(s.blkio).toEqual([
+      { device: "259:0", readBytes: 1048576, writeBytes: 8388608, readOps: 64, writeOps: 512 },
+      { device: "8:16", readBytes: 4096, writeBytes: 0, readOps: 1, writeOps: 0 },
+    ]);
+    expect(s.pids).toBe(7);
+    expect(s.network?.[0]?.rxDropped).toBe(7);
+  });
+
+  it("finds the cgroupfs driver's docker/<id> through a path seen from another cgroup namespace, and reads no limit as none", () => {
+    const f = fixture("v2-cgroupfs-cgroupns");
+    const cg = resolveContainerCgroup(detectLayout(f.root)!, f.procCgroup, f.id);
+    expect(cg).toEqual({ version: 2, dir: path.join(f.root, "sys/fs/cgroup/docker", f.id) });
+    const s = readContainerStats(cg!, undefined)!;
+    expect(s.memory.limit).toBeUndefined();
+    expect(s.network).toBeUndefined();
+  });
+});

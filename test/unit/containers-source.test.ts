@@ -1,0 +1,143 @@
+import { readFileSync } from "node:fs";
+import path from "node:path";
+import { PassThrough } from "node:stream";
+import { pino } from "pino";
+import { afterEach, describe, expect, it } from "vitest";
+import type { Event } from "../../protocol/index.js";
+import { ContainerSource } from "../../agent/containers/index.js";
+import type { DockerApi, ListedContainer } from "../../agent/containers/engine.js";
+import type { InspectInfo } from "../../agent/containers/metadata.js";
+
+const ROOT = path.resolve(import.meta.dirname, "../fixtures/cgroup/v2-systemd");
+const [ID, PID] = readFileSync(path.join(ROOT, "CONTAINER"), "utf8").trim().split(" ") as [string, string];
+const BASE = { "host.name": "node-a", "node.id": "n1" };
+
+/** An engine that answers from memory, or refuses like a missing socket. */
+class FakeEngine implements DockerApi {
+  down = false;
+  listed: ListedContainer[] = [{ Id: ID, State: "running", Status: "Up 1 minute (healthy)" }];
+  inspects = 0;
+  streams: PassThrough[] = [];
+
+  private refuse(): Error {
+    return Object.assign(new Error("connect ENOENT /var/run/docker.sock"), { code: "ENOENT" });
+  }
+  listContainers = async () => {
+    if (this.down) throw this.refuse();
+    return this.listed;
+  };
+  inspect = async (id: string): Promise<InspectInfo> => {
+    if (this.down) throw this.refuse();
+    this.inspects++;
+    return {
+      Id: id,
+      Name: "/shop_api.1.t1",
+      Config: { Image: "shop/api:1", Labels: { "com.docker.swarm.service.name": "shop_api", "com.docker.stack.namespace": "shop", "com.docker.swarm.task.name": "shop_api.1.t1" } },
+      HostConfig: { NetworkMode: "default" },
+      State: { Status: "running", Pid: Number(PID), StartedAt: "2026-11-27T10:00:00Z" },
+    };
+  };
+  events = async () => {
+    if (this.down) throw this.refuse();
+    const s = new PassThrough();
+    this.streams.push(s);
+    return s;
+  };
+  info = async () => ({ Name: "node-a" });
+}
+
+const silent = pino({ level: "silent" });
+let source: ContainerSource | undefined;
+afterEach(async () => {
+  await source?.close();
+  source = undefined;
+});
+
+function make(engine: FakeEngine, events: Event[]) {
+  source = new ContainerSource({ api: engine, hostRoot: ROOT, resource: BASE, log: silent, onEvents: (e) => events.push(...e), eventBatchMs: 1, retryInitialMs: 5, retryMaxMs: 20, now: () => 1_000 });
+  return source;
+}
+
+const until = async (what: string, ok: () => boolean) => {
+  for (let i = 0; i < 200 && !ok(); i++) await new Promise((r) => setTimeout(r, 5));
+  if (!ok()) throw new Error(`never happened: ${what}`);
+};
+
+describe("ContainerSource", () => {
+  it("samples a listed container from its cgroup files, with its Swarm resource, inspecting it only once", async () => {
+    const engine = new FakeEngine();
+    const s = make(engine, []);
+    const [first] = await s.sample();
+    await s.sample();
+    expect(engine.inspects).toBe(1);
+    expect(first?.resource).toMatchObject({ ...BASE, "container.id": ID, "service.name": "api", "service.namespace": "shop", "docker.swarm.task.slot": 1 });
+    const byName = new Map(first!.metrics.map((m) => [m.name, m]));
+    expect(byName.get("container.cpu.time")?.points).toEqual([
+      { attributes: { "cpu.mode": "user" }, value: 6.012 },
+      { attributes: { "cpu.mode": "system" }, value: 1.511412 },
+    ]);
+    expect(byName.get("vigie.container.memory.limit")?.points[0]?.value).toBe(268435456);
+    expect(byName.get("vigie.container.health")?.points[0]?.attributes).toEqual({ "container.health.status": "healthy" });
+    expect(byName.get("container.network.io")?.points.length).toBe(2);
+    expect(byName.get("vigie.container.start_time")?.points[0]?.value).toBe(Date.parse("2026-11-27T10:00:00Z") / 1000);
+  });
+
+  it("leaves out a container the engine no longer lists on the next cycle", async () => {
+    const engine = new FakeEngine();
+    const s = make(engine, []);
+    expect(await s.sample()).toHaveLength(1);
+    engine.listed = [];
+    expect(await s.sample()).toHaveLength(0);
+  });
+
+  it("says docker_down once while the engine is gone, samples nothing, and docker_up when it is back", async () => {
+    const engine = new FakeEngine();
+    const events: Event[] = [];
+    const s = make(engine, events);
+    expect(await s.sample()).toHaveLength(1);
+    expect(s.dockerUp).toBe(true);
+    engine.down = true;
+    expect(await s.sample()).toEqual([]);
+    expect(await s.sample()).toEqual([]);
+    expect(s.dockerUp).toBe(false);
+    await until("the docker_down event", () => events.some((e) => e.action === "docker_down"));
+    expect(events.filter((e) => e.action === "docker_down")).toHaveLength(1);
+    expect(events.find((e) => e.action === "docker_down")?.resource).toEqual(BASE);
+    engine.down = false;
+    await new Promise((r) => setTimeout(r, 30)); // past the breaker's wait
+    expect(await s.sample()).toHaveLength(1);
+    expect(s.dockerUp).toBe(true);
+    await until("the docker_up event", () => events.some((e) => e.action === "docker_up"));
+    expect(engine.inspects).toBe(2); // everything is looked at afresh after an outage
+  });
+
+  it("forwards container events as they arrive and forgets a container that died", async () => {
+    const engine = new FakeEngine();
+    const events: Event[] = [];
+    const s = make(engine, events);
+    await s.sample();
+    s.start();
+    await until("the events stream", () => engine.streams.length === 1);
+    const line = (Action: string, attrs: Record<string, string> = {}) =>
+      JSON.stringify({ Type: "container", Action, Actor: { ID, Attributes: { name: "shop_api.1.t1", image: "shop/api:1", ...attrs } }, timeNano: 1764237600000000000 }) + "\n";
+    // Two events in one chunk, and one split over two chunks.
+    engine.streams[0]!.write(line("health_status: unhealthy") + line("exec_start: true"));
+    const die = line("die", { exitCode: "1" });
+    engine.streams[0]!.write(die.slice(0, 10));
+    engine.streams[0]!.write(die.slice(10));
+    await until("two events", () => events.length >= 2);
+    expect(events.map((e) => e.action)).toEqual(["health_status", "die"]);
+    expect(events[1]?.attributes).toEqual({ "container.exit_code": 1 });
+    await s.sample();
+    expect(engine.inspects).toBe(2);
+  });
+
+  it("reconnects the events stream after it ends", async () => {
+    const engine = new FakeEngine();
+    const s = make(engine, []);
+    s.start();
+    await until("the first stream", () => engine.streams.length === 1);
+    engine.streams[0]!.end();
+    await until("a second stream", () => engine.streams.length === 2);
+  });
+});
