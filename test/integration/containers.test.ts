@@ -1,0 +1,113 @@
+import type Docker from "dockerode";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ContainerSource, dockerApi } from "../../agent/containers/index.js";
+import { swarmIdentity } from "../../agent/identity/swarm.js";
+import type { Event, ResourceMetrics } from "../../protocol/index.js";
+import { createService, ensureDocker, removeContainer, removeService, runContainer, uniqueName } from "../support/docker.js";
+import { testLog } from "../support/log.js";
+import { waitFor } from "../support/wait.js";
+
+const BASE = { "host.name": "containers-test-host", "node.id": "containers-test-node" };
+
+const value = (rm: ResourceMetrics | undefined, name: string, attrs: Record<string, string> = {}) =>
+  rm?.metrics
+    .find((m) => m.name === name)
+    ?.points.find((p) => Object.entries(attrs).every(([k, v]) => p.attributes?.[k] === v))?.value;
+
+describe("containers on the real engine (swarm mode, cgroup files)", () => {
+  let docker: Docker;
+  let source: ContainerSource;
+  const events: Event[] = [];
+  const containers: string[] = [];
+  const services: string[] = [];
+
+  const sampleOf = async (id: string) => (await source.sample()).find((r) => r.resource["container.id"] === id);
+  const eventFor = (id: string, action: string) => events.find((e) => e.resource["container.id"] === id && e.action === action);
+
+  beforeAll(async () => {
+    docker = await ensureDocker();
+    source = new ContainerSource({ api: dockerApi(), hostRoot: "/", resource: BASE, log: testLog, onEvents: (e) => events.push(...e) });
+    source.start();
+  });
+
+  afterAll(async () => {
+    await source?.close();
+    for (const s of services) await removeService(docker, s);
+    for (const c of containers) await removeContainer(docker, c);
+  });
+
+  it("reads the Swarm node id and the engine's hostname", async () => {
+    const info = (await docker.info()) as { Swarm: { NodeID: string }; Name: string };
+    expect(await swarmIdentity(dockerApi())).toEqual({ nodeId: info.Swarm.NodeID, hostname: info.Name });
+  });
+
+  it("shows a replicated stack service's tasks with service name, namespace, slot and node", async () => {
+    const stack = uniqueName("stack").replace(/-/g, "");
+    const name = `${stack}_web`;
+    services.push(name);
+    await createService(docker, { name, cmd: ["sleep", "3600"], replicas: 2, containerLabels: { "com.docker.stack.namespace": stack } });
+    const nodeId = ((await docker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
+    const tasks = await waitFor(
+      "two running tasks in a sample",
+      async () => {
+        const found = (await source.sample()).filter((r) => r.resource["docker.swarm.service.name"] === name);
+        return found.length === 2 ? found : undefined;
+      },
+      60_000,
+      250,
+    );
+    expect(tasks.map((t) => t.resource["docker.swarm.task.slot"]).sort()).toEqual([1, 2]);
+    for (const t of tasks) {
+      expect(t.resource).toMatchObject({ ...BASE, "service.name": "web", "service.namespace": stack, "docker.swarm.node.id": nodeId, "container.image.name": "vigie-test/busybox:1" });
+      expect(t.resource["docker.swarm.task.id"]).toMatch(/^\w{25}$/);
+      expect(value(t, "vigie.container.pids")).toBeGreaterThanOrEqual(1);
+    }
+  });
+
+  it("shows a container burning CPU using at least half a core (two samples apart)", async () => {
+    const { id, name } = await runContainer(docker, { cmd: ["sh", "-c", "while :; do :; done"] });
+    containers.push(name);
+    const first = await waitFor("the burner in a sample", () => sampleOf(id), 10_000, 100);
+    const t0 = performance.now();
+    await new Promise((r) => setTimeout(r, 2000));
+    const second = await sampleOf(id);
+    const elapsed = (performance.now() - t0) / 1000;
+    const cores = ((value(second, "vigie.container.cpu.total_time") ?? 0) - (value(first, "vigie.container.cpu.total_time") ?? 0)) / elapsed;
+    expect(cores).toBeGreaterThanOrEqual(0.5);
+    const user = (value(second, "container.cpu.time", { "cpu.mode": "user" }) ?? 0) - (value(first, "container.cpu.time", { "cpu.mode": "user" }) ?? 0);
+    expect(user / elapsed).toBeGreaterThan(0.25);
+    // Host networking: the host's traffic is not the container's.
+    expect(second?.metrics.find((m) => m.name === "container.network.io")).toBeUndefined();
+  });
+
+  it("reports a container's memory limit, usage and working set", async () => {
+    const { id, name } = await runContainer(docker, { cmd: ["sleep", "3600"], memoryBytes: 32 * 1024 * 1024, network: "none" });
+    containers.push(name);
+    const s = await waitFor("the limited container in a sample", () => sampleOf(id), 10_000, 100);
+    expect(value(s, "vigie.container.memory.limit")).toBe(32 * 1024 * 1024);
+    const usage = value(s, "container.memory.usage") ?? 0;
+    expect(usage).toBeGreaterThan(0);
+    expect(value(s, "container.memory.working_set")).toBeLessThanOrEqual(usage);
+    expect(value(s, "vigie.container.state", { "container.state": "running" })).toBe(1);
+    expect(value(s, "vigie.container.start_time")).toBeGreaterThan(Date.now() / 1000 - 120);
+  });
+
+  it("publishes an oom event for a container killed by its memory limit", async () => {
+    const { id, name } = await runContainer(docker, { cmd: ["sh", "-c", "x=a; while :; do x=$x$x; done"], memoryBytes: 8 * 1024 * 1024, network: "none" });
+    containers.push(name);
+    const oom = await waitFor("the oom event", () => eventFor(id, "oom"), 30_000);
+    expect(oom.resource).toMatchObject({ ...BASE, "container.name": name });
+    const die = await waitFor("the die event", () => eventFor(id, "die"), 10_000);
+    expect(die.attributes?.["container.exit_code"]).toBe(137);
+  });
+
+  it("publishes die within 2 s of docker rm -f, and the container is gone from the next sample", async () => {
+    const { id, name } = await runContainer(docker, { cmd: ["sleep", "3600"] });
+    containers.push(name);
+    await waitFor("the container in a sample", () => sampleOf(id), 10_000, 100);
+    await waitFor("its start event", () => eventFor(id, "start"), 5_000);
+    await removeContainer(docker, id);
+    await waitFor("the die event within 2 s", () => eventFor(id, "die"), 2_000, 20);
+    expect(await sampleOf(id)).toBeUndefined();
+  });
+});
