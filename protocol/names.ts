@@ -14,18 +14,23 @@ export const METRIC = {
   memoryUsage: "system.memory.usage", // updowncounter, By, {system.memory.state}
   memoryLimit: "system.memory.limit",
   memoryAvailable: "system.memory.linux.available",
-  pagingUsage: "system.paging.usage",
-  filesystemUsage: "system.filesystem.usage",
-  filesystemLimit: "system.filesystem.limit",
-  diskIo: "system.disk.io",
-  diskOperations: "system.disk.operations",
-  diskIoTime: "system.disk.io_time",
-  networkIo: "system.network.io",
-  networkPackets: "system.network.packet.count",
-  networkErrors: "system.network.errors",
-  networkDropped: "system.network.packet.dropped",
-  temperature: "hw.temperature",
-  uptime: "system.uptime",
+  pagingUsage: "system.paging.usage", // updowncounter, By, {system.paging.state: used|free} (swap)
+  filesystemUsage: "system.filesystem.usage", // updowncounter, By, {system.device, system.filesystem.state: used|free|reserved, .type, .mode, .mountpoint}
+  filesystemLimit: "system.filesystem.limit", // updowncounter, By, same without state
+  diskIo: "system.disk.io", // counter, By, {system.device, disk.io.direction}
+  diskOperations: "system.disk.operations", // counter, {operation}, {system.device, disk.io.direction}
+  diskIoTime: "system.disk.io_time", // counter, s, {system.device}
+  diskOperationTime: "system.disk.operation_time", // counter, s, {system.device, disk.io.direction}
+  diskMerged: "system.disk.merged", // counter, {operation}, {system.device, disk.io.direction}
+  diskWeightedIoTime: "system.disk.weighted_io_time", // counter, s, {system.device} (hostmetrics name)
+  diskPendingOperations: "system.disk.pending_operations", // updowncounter, {operation}, {system.device} (hostmetrics name)
+  networkIo: "system.network.io", // counter, By, {network.interface.name, network.io.direction}
+  networkPackets: "system.network.packet.count", // counter, {packet}, {system.device, network.io.direction} (SC uses system.device here)
+  networkErrors: "system.network.errors", // counter, {error}, {network.interface.name, network.io.direction}
+  networkDropped: "system.network.packet.dropped", // counter, {packet}, {network.interface.name, network.io.direction}
+  temperature: "hw.temperature", // gauge, Cel, {hw.id, hw.name, hw.parent, hw.type=temperature}
+  temperatureLimit: "hw.temperature.limit", // gauge, Cel, + {hw.limit_type}
+  uptime: "system.uptime", // gauge, s
   bootTime: "vigie.system.boot_time", // gauge, s since epoch (no OTel name)
   // containers
   containerCpuTime: "container.cpu.time",
@@ -66,6 +71,25 @@ export const ATTR = {
   diskIoDirection: "disk.io.direction",
   networkInterfaceName: "network.interface.name",
   networkIoDirection: "network.io.direction",
+  pagingState: "system.paging.state",
+  device: "system.device",
+  filesystemState: "system.filesystem.state",
+  filesystemType: "system.filesystem.type",
+  filesystemMode: "system.filesystem.mode",
+  filesystemMountpoint: "system.filesystem.mountpoint",
+  diskIoDirection: "disk.io.direction",
+  networkInterfaceName: "network.interface.name",
+  networkIoDirection: "network.io.direction",
+  hwId: "hw.id",
+  hwName: "hw.name",
+  hwParent: "hw.parent",
+  hwType: "hw.type",
+  hwLimitType: "hw.limit_type",
+  hostArch: "host.arch",
+  hostCpuModelName: "host.cpu.model.name",
+  osType: "os.type",
+  osDescription: "os.description",
+  osVersion: "os.version",
   containerId: "container.id",
   containerName: "container.name",
   containerImageName: "container.image.name",

@@ -1,30 +1,46 @@
-import { readFile } from "node:fs/promises";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { ATTR, type ResourceMetrics } from "../../protocol/index.js";
+import type { Metric, ResourceMetrics } from "../../protocol/index.js";
 import type { MetricSource } from "../source.js";
-import { cpuMetrics, memoryMetrics, parseMeminfo, parseProcStat } from "./procfs.js";
+import { LinuxHost } from "./linux.js";
+import { compileFilters, type HostFilters } from "./options.js";
 
-export interface HostSourceOptions {
+export { DISK_DEVICES_EXCLUDE, FS_TYPES_EXCLUDE, MOUNT_POINTS_EXCLUDE, NETWORK_INTERFACES_EXCLUDE, type HostFilters } from "./options.js";
+
+export interface HostSourceOptions extends HostFilters {
   /** Where the host's root is mounted: `/` on the host, `/host` in a container. */
   hostRoot: string;
   /** Resource attributes of the host (host.name, node.id). */
   resource: Record<string, string>;
 }
 
-/** Host hardware from /proc and /sys under the host root: no child process, under a millisecond. */
+interface HostReader {
+  facts(): Record<string, string> | Promise<Record<string, string>>;
+  sample(): Promise<Metric[]>;
+}
+
+/**
+ * The host's hardware: CPU, load, memory, swap, filesystems, disk I/O, network I/O,
+ * temperatures, uptime and boot time, as one resource carrying the static facts (OS, CPU model)
+ * as attributes. On Linux it reads `/proc`, `/sys` and `statfs` under the host root — no child
+ * process, well under a millisecond; elsewhere it falls back to Node's `os` and systeminformation.
+ */
 export class HostSource implements MetricSource {
   readonly name = "host";
-  constructor(private readonly options: HostSourceOptions) {}
+  private readonly reader: Promise<HostReader>;
+  private facts: Promise<Record<string, string>> | undefined;
+
+  constructor(private readonly options: HostSourceOptions) {
+    const filters = compileFilters(options);
+    this.reader = existsSync(path.join(options.hostRoot, "proc", "stat"))
+      ? Promise.resolve(new LinuxHost(options.hostRoot, filters))
+      : import("./portable.js").then(({ PortableHost }) => new PortableHost(filters));
+  }
 
   async sample(): Promise<ResourceMetrics[]> {
-    const proc = (file: string) => readFile(path.join(this.options.hostRoot, "proc", file), "utf8");
-    const [stat, meminfo] = await Promise.all([proc("stat"), proc("meminfo")]);
-    const { cpus } = parseProcStat(stat);
-    return [
-      {
-        resource: { ...this.options.resource, [ATTR.hostName]: this.options.resource[ATTR.hostName] ?? "" },
-        metrics: [...cpuMetrics(cpus), ...memoryMetrics(parseMeminfo(meminfo))],
-      },
-    ];
+    const reader = await this.reader;
+    this.facts ??= Promise.resolve(reader.facts()).catch(() => ({}));
+    const [facts, metrics] = await Promise.all([this.facts, reader.sample()]);
+    return [{ resource: { ...facts, ...this.options.resource }, metrics }];
   }
 }

@@ -1,0 +1,69 @@
+import path from "node:path";
+import { describe, expect, it } from "vitest";
+import { HostSource } from "../../agent/host/index.js";
+import { METRIC, ResourceMetrics, type Metric } from "../../protocol/index.js";
+
+const FIXTURES = path.join(import.meta.dirname, "../fixtures/host");
+const resource = { "host.name": "node-1", "node.id": "abc123" };
+
+async function sampleTree(tree: string, options: Partial<ConstructorParameters<typeof HostSource>[0]> = {}) {
+  const source = new HostSource({ hostRoot: path.join(FIXTURES, tree), resource, ...options });
+  const [host] = await source.sample();
+  const metric = (name: string): Metric | undefined => host!.metrics.find((m) => m.name === name);
+  return { host: host!, metric };
+}
+
+describe("HostSource on a captured host root", () => {
+  it("samples every part of a real Debian host's files into one valid resource", async () => {
+    const { host, metric } = await sampleTree("debian12-vm");
+    expect(() => ResourceMetrics.parse(host)).not.toThrow();
+    expect(host.resource).toMatchObject({
+      "host.name": "node-1",
+      "node.id": "abc123",
+      "os.type": "linux",
+      "os.description": "Debian GNU/Linux 12 (bookworm)",
+      "host.cpu.model.name": "AMD EPYC",
+    });
+    expect(metric(METRIC.cpuTime)!.points).toHaveLength(2 * 8);
+    expect(metric(METRIC.loadAverage1m)!.points[0]!.value).toBe(1.29);
+    expect(metric(METRIC.memoryLimit)!.points[0]!.value).toBe(24683656 * 1024);
+    expect(metric(METRIC.bootTime)!.points[0]!.value).toBe(1795802137);
+    expect(metric(METRIC.diskIo)!.points.map((p) => p.attributes!["system.device"])).toEqual(["vda", "vda"]);
+    expect(metric(METRIC.networkIo)!.points.some((p) => p.attributes!["network.interface.name"] === "lo")).toBe(false);
+    // Only `/` exists in the tree (statfs of the fixture directory itself); `/mnt/tools` does not and is skipped.
+    expect(metric(METRIC.filesystemLimit)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"])).toEqual(["/"]);
+    expect(metric(METRIC.temperature)).toBeUndefined();
+  });
+
+  it("finds hwmon and thermal sensors, with labels, limits, repeated chip names and attributes under device/", async () => {
+    const { metric } = await sampleTree("sensors-odd");
+    const temps = metric(METRIC.temperature)!.points.map((p) => [p.attributes!["hw.id"], p.attributes!["hw.name"], p.value]);
+    expect(temps).toEqual([
+      ["coretemp_temp1", "Package id 0", 52],
+      ["coretemp_temp2", "temp2", 48.5],
+      ["nvme_hwmon1_temp1", "Composite", 38.85],
+      ["nvme_hwmon2_temp1", "Composite", 41.85],
+      ["it87_temp1", "temp1", 33],
+      ["thermal_zone0", "x86_pkg_temp", 51],
+    ]);
+    expect(metric(METRIC.temperatureLimit)!.points).toHaveLength(2);
+  });
+
+  it("runs statfs on mount points under the host root, spaces included", async () => {
+    const { metric } = await sampleTree("sensors-odd");
+    const mountpoints = metric(METRIC.filesystemLimit)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"]);
+    expect(mountpoints).toEqual(["/", "/mnt/my disk", "/data"]);
+  });
+
+  it("applies the configured exclusions", async () => {
+    const { metric } = await sampleTree("sensors-odd", { networkInterfacesExclude: "^(eth|br-)", diskDevicesExclude: "", mountPointsExclude: "^/mnt/" });
+    const ifaces = new Set(metric(METRIC.networkIo)!.points.map((p) => p.attributes!["network.interface.name"]));
+    expect([...ifaces]).toEqual(["lo", "vethab12cd3", "docker_gwbridge"]);
+    expect(new Set(metric(METRIC.diskIo)!.points.map((p) => p.attributes!["system.device"])).size).toBe(9);
+    expect(metric(METRIC.filesystemLimit)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"])).toEqual(["/", "/data"]);
+  });
+
+  it("refuses an invalid exclusion at construction", () => {
+    expect(() => new HostSource({ hostRoot: "/", resource, diskDevicesExclude: "(" })).toThrow(/diskDevicesExclude/);
+  });
+});
