@@ -2,7 +2,7 @@ import path from "node:path";
 import type { ResourceMetrics } from "../protocol/index.js";
 import { ATTR } from "../protocol/index.js";
 import { Periodic, serveRoutes, type Logger } from "../lib/index.js";
-import { HostSource } from "./host/index.js";
+import { HostSource, type HostFilters } from "./host/index.js";
 import { ContainerSource, dockerApi } from "./containers/index.js";
 import { swarmIdentity } from "./identity/swarm.js";
 import { resolveIdentity, type NodeIdentity } from "./identity/identity.js";
@@ -26,6 +26,12 @@ export interface AgentOptions {
   dataDir: string;
   /** Where the host's filesystem is mounted (`/`, or `/host` in a container). */
   hostRoot: string;
+  /**
+   * What host sampling leaves out (filesystem types, mount points, disks, network interfaces),
+   * as regular expressions. Defaults: node_exporter's (pseudo filesystems, `/dev` `/proc` `/sys`
+   * and Docker's storage, partitions and loop devices) plus loopback and veth interfaces.
+   */
+  host?: HostFilters;
   spoolMaxBytes: number;
   nodeId?: string;
   hostname?: string;
@@ -59,7 +65,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     swarm: docker ? () => swarmIdentity(docker) : undefined,
   });
   const resource = { [ATTR.hostName]: identity.hostname, [ATTR.nodeId]: identity.nodeId };
-  const sources: MetricSource[] = [new HostSource({ hostRoot: options.hostRoot, resource })];
+  const sources: MetricSource[] = [new HostSource({ ...options.host, hostRoot: options.hostRoot, resource })];
 
   const spool = await Spool.open(path.join(options.dataDir, "agent", "spool"), options.spoolMaxBytes);
   const publisher = new Publisher(spool, log);
