@@ -121,6 +121,8 @@ function findOperator(text: string): { op: Op; at: number } {
   let found: { op: Op; at: number } | undefined;
   let depthSquare = 0;
   let depthParen = 0;
+  let openSquare = -1;
+  let openParen = -1;
   let quote = false;
   for (let i = 0; i < text.length; i++) {
     const c = text[i] as string;
@@ -130,10 +132,12 @@ function findOperator(text: string): { op: Op; at: number } {
       continue;
     }
     if (c === '"') quote = true;
-    else if (c === "[") depthSquare++;
-    else if (c === "]") depthSquare = Math.max(0, depthSquare - 1);
-    else if (c === "(") depthParen++;
-    else if (c === ")") depthParen = Math.max(0, depthParen - 1);
+    else if (c === "[") {
+      if (depthSquare++ === 0) openSquare = i;
+    } else if (c === "]") depthSquare = Math.max(0, depthSquare - 1);
+    else if (c === "(") {
+      if (depthParen++ === 0) openParen = i;
+    } else if (c === ")") depthParen = Math.max(0, depthParen - 1);
     else if (depthSquare === 0 && depthParen === 0 && (c === "=" || c === "!" || c === "<" || c === ">")) {
       const op = OPS.find((o) => text.startsWith(o, i));
       if (!op) throw new ConditionError(text, i + 1, `unknown operator starting with ${JSON.stringify(c)} (use ==, !=, <, <=, > or >=)`);
@@ -143,6 +147,8 @@ function findOperator(text: string): { op: Op; at: number } {
     }
   }
   if (quote) throw new ConditionError(text, text.lastIndexOf('"') + 1, "unterminated quoted string");
+  if (depthSquare > 0) throw new ConditionError(text, openSquare + 1, "unterminated placeholder or index (missing ])");
+  if (depthParen > 0) throw new ConditionError(text, openParen + 1, "unterminated function call (missing ))");
   if (!found) throw new ConditionError(text, Math.max(1, text.length), "no comparison operator (==, !=, <, <=, > or >=)");
   return found;
 }

@@ -1,0 +1,147 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import type { StatusPayload } from "../../protocol/index.js";
+import { CheckRunner, type CheckRunnerOptions } from "../../agent/checks/runner.js";
+import type { CheckTarget } from "../../agent/checks/labels.js";
+import type { ProbeOutcome } from "../../agent/checks/probe.js";
+import { testLog } from "../support/log.js";
+
+const ok: ProbeOutcome = { connected: true, durationMs: 5, phases: {}, status: 200, body: "" };
+const refused: ProbeOutcome = { connected: false, durationMs: 1, phases: {}, error: { type: "connect", message: "ECONNREFUSED" } };
+
+function runner(extra: Partial<CheckRunnerOptions> = {}) {
+  const published: StatusPayload[] = [];
+  const r = new CheckRunner({
+    publish: async (p) => {
+      published.push(p);
+    },
+    log: testLog,
+    listTargets: false,
+    probe: async () => ok,
+    now: () => 1_700_000_000_000,
+    maxJitterMs: 0,
+    ...extra,
+  });
+  return { r, published };
+}
+
+afterEach(() => {
+  vi.useRealTimers();
+});
+
+describe("check runner", () => {
+  it("reports a check down after three failed runs and keeps each raw result", async () => {
+    const outcomes = [ok, refused, refused, refused];
+    const { r, published } = runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/" }], probe: async () => outcomes.shift() ?? ok });
+    r.start();
+    const states: string[] = [];
+    for (let i = 0; i < 4; i++) states.push((await r.runNow("config/api"))!.state);
+    expect(states).toEqual(["up", "up", "up", "down"]);
+    await r.flush();
+    const results = published.flatMap((p) => p.results);
+    expect(results.map((x) => x.up)).toEqual([true, false, false, false]);
+    expect(results[3]).toMatchObject({ state: "down", error: { type: "connect" }, check: { id: "config/api", name: "api", type: "http", intervalSeconds: 30 } });
+    await r.stop();
+  });
+
+  it("never runs more probes at once than the concurrency limit", async () => {
+    let inFlight = 0;
+    let peak = 0;
+    const gates: (() => void)[] = [];
+    const { r } = runner({
+      concurrency: 2,
+      checks: Array.from({ length: 6 }, (_, i) => ({ name: `c${i}`, url: `http://127.0.0.1:${i + 1}/` })),
+      probe: () =>
+        new Promise<ProbeOutcome>((resolve) => {
+          inFlight++;
+          peak = Math.max(peak, inFlight);
+          gates.push(() => {
+            inFlight--;
+            resolve(ok);
+          });
+        }),
+    });
+    r.start();
+    let settled = false;
+    const runs = Promise.all(Array.from({ length: 6 }, (_, i) => r.runNow(`config/c${i}`))).finally(() => {
+      settled = true;
+    });
+    // Release one probe at a time (the scheduled first runs join in) until every run is back.
+    while (!settled) {
+      await new Promise((res) => setImmediate(res));
+      gates.shift()?.();
+    }
+    const results = await runs;
+    expect(results.every((x) => x?.up === true)).toBe(true);
+    expect(peak).toBe(2);
+    let stopped = false;
+    const stopping = r.stop().then(() => {
+      stopped = true;
+    });
+    while (!stopped) {
+      await new Promise((res) => setImmediate(res));
+      gates.shift()?.();
+    }
+    await stopping;
+  });
+
+  it("spreads first runs by jitter", async () => {
+    vi.useFakeTimers();
+    const probe = vi.fn(async () => ok);
+    const { r } = runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/", interval: "10s" }], maxJitterMs: 10_000, random: () => 0.5, probe });
+    r.start();
+    await vi.advanceTimersByTimeAsync(4_999);
+    expect(probe).not.toHaveBeenCalled();
+    await vi.advanceTimersByTimeAsync(2);
+    expect(probe).toHaveBeenCalledTimes(1);
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(probe).toHaveBeenCalledTimes(2);
+    await r.stop();
+  });
+
+  it("discovers label checks, reports bad labels in error, and forgets containers that are gone", async () => {
+    let targets: CheckTarget[] = [
+      { id: "a", name: "web", labels: { "vigie.check.port": "8080" }, hostNetwork: true },
+      { id: "b", name: "bad", labels: { "vigie.check.port": "8080" }, hostNetwork: false },
+      { id: "c", name: "plain", labels: {} },
+    ];
+    const { r, published } = runner({ listTargets: async () => targets });
+    r.start();
+    await r.discover();
+    expect(
+      r
+        .list()
+        .map((c) => c.definition.id)
+        .sort(),
+    ).toEqual(["container/bad", "container/web"]);
+    const bad = await r.runNow("container/bad");
+    expect(bad).toMatchObject({ state: "error", up: false, status: "unknown", error: { type: "config" } });
+    expect(bad?.error?.message).toContain("needs host networking");
+    targets = [targets[0]!];
+    await r.discover();
+    await r.flush();
+    expect(r.list().map((c) => c.definition.id)).toEqual(["container/web"]);
+    expect(published.at(-1)?.active).toEqual(["container/web"]);
+    await r.stop();
+  });
+
+  it("keeps its checks when the container listing fails", async () => {
+    let fail = false;
+    const { r } = runner({
+      listTargets: async () => {
+        if (fail) throw new Error("connect ENOENT /var/run/docker.sock");
+        return [{ id: "a", name: "web", labels: { "vigie.check.port": "8080" }, hostNetwork: true }];
+      },
+    });
+    r.start();
+    await r.discover();
+    fail = true;
+    await r.discover();
+    expect(r.list()).toHaveLength(1);
+    expect(r.stats.discoveryErrors).toBe(1);
+    await r.stop();
+  });
+
+  it("refuses to start with a malformed configured condition", () => {
+    expect(() => runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/", conditions: ["[STATUS] => 200"] }] })).toThrow(/column 10/);
+  });
+});
