@@ -11,6 +11,7 @@ export function agentOptions(config: Config, log: Logger): AgentOptions {
     listen: config.agent.listen,
     dataDir: config.dataDir,
     hostRoot: config.agent.hostRoot,
+    host: config.agent.host,
     spoolMaxBytes: config.agent.spoolMaxBytes,
     nodeId: config.nodeId,
     hostname: config.hostname,

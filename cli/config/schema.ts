@@ -31,6 +31,21 @@ export const int = (min: number, max: number) => z.coerce.number().int().min(min
 export const bool = () =>
   z.union([z.boolean(), z.enum(["true", "false", "1", "0", "yes", "no"])]).transform((v) => v === true || v === "true" || v === "1" || v === "yes");
 const listen = () => z.string().regex(/^(\[[^\]]+\]|[^:\s]*):\d{1,5}$/, "expected host:port, e.g. 127.0.0.1:9480");
+
+/** A regular expression, checked at load; `""` means "exclude nothing". */
+const regex = () =>
+  z.string().refine(
+    (s) => {
+      try {
+        new RegExp(s);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { message: "expected a regular expression, e.g. ^(lo|veth.*)$" },
+  );
+
 /** Lists: a YAML array, or a comma-separated string (environment). */
 export const list = () => z.union([z.array(z.string()), z.string().transform((s) => s.split(",").map((x) => x.trim()).filter(Boolean))]);
 
@@ -78,6 +93,20 @@ export const ConfigSchema = z
         listen: listen().default("127.0.0.1:9481"),
         /** Where the host's root filesystem is (`/host` when the agent runs in a container). */
         hostRoot: z.string().min(1).default("/"),
+        /** What host sampling leaves out, as node_exporter's flags do; unset keys keep its defaults. */
+        host: z
+          .object({
+            /** Filesystem types (default: pseudo filesystems, overlay, squashfs). */
+            filesystemTypesExclude: regex().optional(),
+            /** Mount points (default: /dev, /proc, /sys, Docker's and Podman's storage). */
+            mountPointsExclude: regex().optional(),
+            /** Block devices for disk I/O (default: partitions, loop, ram, zram). */
+            diskDevicesExclude: regex().optional(),
+            /** Network interfaces (default: `^(lo|veth.*)$`). */
+            networkInterfacesExclude: regex().optional(),
+          })
+          .strict()
+          .default({}),
         /** Bound of the on-disk spool; past it the oldest messages are dropped and counted. */
         spoolMaxBytes: bytes().default("256MiB"),
       })
