@@ -4,6 +4,7 @@ import { ATTR } from "../protocol/index.js";
 import { Periodic, serveRoutes, type Logger } from "../lib/index.js";
 import { HostSource, type HostFilters } from "./host/index.js";
 import { ContainerSource, dockerApi } from "./containers/index.js";
+import { CheckRunner, dockerTargets, type CheckConfigInput, type CheckTarget } from "./checks/index.js";
 import { swarmIdentity } from "./identity/swarm.js";
 import { resolveIdentity, type NodeIdentity } from "./identity/identity.js";
 import { NatsLink } from "./publish/connection.js";
@@ -40,6 +41,15 @@ export interface AgentOptions {
    * it. Default `/var/run/docker.sock`; `false` leaves containers out (a host without Docker).
    */
   dockerSocket?: string | false;
+  /** Status checks of the `checks:` configuration section (validated again here; a bad one stops start-up). */
+  checks?: CheckConfigInput[];
+  /**
+   * Lists containers whose `vigie.check.*` labels declare checks. Default: the containers of
+   * `dockerSocket` (none when it is false); `false` turns label discovery off.
+   */
+  checkTargets?: (() => Promise<CheckTarget[]>) | false;
+  /** Probes running at once. Default 16. */
+  checkConcurrency?: number;
   log: Logger;
 }
 
@@ -50,6 +60,8 @@ export interface Agent {
   publisher: Publisher;
   spool: Spool;
   metrics: AgentMetrics;
+  /** The status checks of this node. */
+  checks: CheckRunner;
   /** Runs one sampling cycle now (the periodic loop does it every interval). */
   sampleNow(): Promise<void>;
   stop(): Promise<void>;
@@ -67,6 +79,13 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const resource = { [ATTR.hostName]: identity.hostname, [ATTR.nodeId]: identity.nodeId };
   const sources: MetricSource[] = [new HostSource({ ...options.host, hostRoot: options.hostRoot, resource })];
 
+  const checks = new CheckRunner({
+    checks: options.checks,
+    listTargets: options.checkTargets ?? (options.dockerSocket === false ? false : dockerTargets({ socketPath: options.dockerSocket })),
+    concurrency: options.checkConcurrency,
+    publish: (payload, time) => outbox.send("status", payload, time),
+    log,
+  });
   const spool = await Spool.open(path.join(options.dataDir, "agent", "spool"), options.spoolMaxBytes);
   const publisher = new Publisher(spool, log);
   const outbox = new Outbox({ nodeId: identity.nodeId, hostname: identity.hostname, version: AGENT_VERSION }, spool, publisher);
@@ -124,6 +143,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   loop.start();
   containers?.start();
+  checks.start();
   log.info({ node: identity, url: http.url, intervalMs: options.intervalMs }, "agent started");
 
   return {
@@ -133,9 +153,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     publisher,
     spool,
     metrics,
+    checks,
     sampleNow: () => loop.tick(),
     async stop() {
       await loop.stop();
+      await checks.stop();
       await publisher.flush(2000);
       await publisher.stop();
       await link.close();
