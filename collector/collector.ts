@@ -3,7 +3,14 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
 import { parseListen, type Logger } from "../lib/index.js";
-import { buildApi } from "./api/server.js";
+import { buildApi, type RouteModule } from "./api/server.js";
+import { nodeRoutes } from "./api/routes/nodes.js";
+import { systemRoutes } from "./api/routes/system.js";
+import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
+import { ExpositionRenderer } from "./exposition/render.js";
+import { renderNodeStatus } from "./exposition/nodes.js";
+import { nodeStatus, type AbsenceOptions } from "./history/absence.js";
+import { LatestMetrics } from "./history/latest.js";
 import { Ingest } from "./ingest/ingest.js";
 import { ensureStreams } from "./ingest/streams.js";
 import { createCollectorMetrics } from "./selfmetrics.js";
@@ -23,6 +30,18 @@ export interface CollectorOptions {
   /** Durable consumer name; collectors sharing it split the load. Default `vigie-collector`. */
   durable: string;
   maxMessageBytes?: number;
+  /** One admin API token (`VIGIE_API_TOKEN`). No token at all = the API is open. */
+  apiToken?: string;
+  /** A YAML/JSON file of tokens with scopes and stacks (`VIGIE_API_TOKENS_FILE`). */
+  apiTokensFile?: string;
+  /** Tokens given directly (tests, embedding). */
+  apiTokens?: TokenSpec[];
+  /** Require a read token on /metrics too. Default false. */
+  metricsAuth?: boolean;
+  /** When a silent node is stale (3 intervals) and down (default 2 min). */
+  absence?: AbsenceOptions;
+  /** Extra route modules (checks, alerts, …), registered after the built-in ones. */
+  routes?: RouteModule[];
   log: Logger;
   now?: () => number;
 }
@@ -37,7 +56,11 @@ export interface Collector {
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
   const log = options.log;
   const now = options.now ?? Date.now;
+  const tokens = new TokenRegistry([...loadTokens({ token: options.apiToken, tokensFile: options.apiTokensFile }), ...(options.apiTokens ?? [])]);
+  if (!tokens.enabled) log.warn("no API token configured: the API is open to anyone who can reach it");
+  const absence = options.absence ?? {};
   const store = new StateStore(path.join(options.dataDir, "collector", "state.db"));
+  const latest = new LatestMetrics({ defaultIntervalMs: absence.defaultIntervalMs });
 
   let nc: NatsConnection;
   try {
@@ -63,18 +86,38 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const ingest = new Ingest(nc, {
     durable: options.durable,
     maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-    store: (env) => store.accept(env, now()).accepted,
+    store: (env) => {
+      const accepted = store.accept(env, now()).accepted;
+      // In-memory views are derived after the message is durable; a restart rebuilds them.
+      if (accepted && env.kind === "metrics") latest.apply(env);
+      return accepted;
+    },
     now,
     log,
   });
   await ingest.start();
 
   const metrics = createCollectorMetrics(ingest.stats, store, now);
+  const renderer = new ExpositionRenderer();
+  const exposition = () => {
+    const t = now();
+    const statuses = store.listNodes().map((n) => ({ node: n, status: nodeStatus(n.lastSeen, t, latest.get(n.id)?.intervalMs, absence) }));
+    // Only nodes that are reporting: a silent node's last values must not look current.
+    const up = statuses.flatMap((s) => (s.status === "up" ? [latest.get(s.node.id)] : [])).filter((n) => n !== undefined);
+    return renderer.render(up) + renderNodeStatus(statuses.map((s) => ({ id: s.node.id, hostname: s.node.hostname, status: s.status })));
+  };
   const app = buildApi({
-    store,
-    registry: metrics.registry,
-    now,
-    health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: store.listNodes().length } }),
+    tokens,
+    metricsAuth: options.metricsAuth,
+    routes: [
+      systemRoutes({
+        registry: metrics.registry,
+        exposition,
+        health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: store.listNodes().length } }),
+      }),
+      nodeRoutes({ store, latest, absence, now }),
+      ...(options.routes ?? []),
+    ],
   });
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });

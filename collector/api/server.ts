@@ -1,61 +1,55 @@
-import Fastify, { type FastifyInstance } from "fastify";
-import type { Registry } from "prom-client";
-import type { StateStore } from "../store/state-store.js";
+import Fastify, { type FastifyInstance, type RouteOptions } from "fastify";
+import { installAuth } from "../auth/hook.js";
+import { TokenRegistry } from "../auth/tokens.js";
+import { ApiError, fromValidation } from "./errors.js";
+import { buildOpenApi, type DocumentedRoute } from "./openapi.js";
+
+/**
+ * A group of routes (nodes, containers, query, checks, …). A capability adds its routes by
+ * adding a module to the list given to `buildApi`. Every route declares a JSON schema for its
+ * input (with `additionalProperties: false`); that schema validates requests and becomes the
+ * OpenAPI document.
+ */
+export type RouteModule = (app: FastifyInstance) => void;
 
 export interface ApiDeps {
-  store: StateStore;
-  registry: Registry;
-  now: () => number;
-  /** Reports whether the collector is ready (connected, consuming). */
-  health: () => { ok: boolean; details: Record<string, unknown> };
+  /** Route modules, registered in order. */
+  routes: readonly RouteModule[];
+  /** API tokens; none configured = the API is open. */
+  tokens?: TokenRegistry;
+  /** Protect /metrics with a token too (default false). */
+  metricsAuth?: boolean;
+  version?: string;
 }
 
 /** The collector's HTTP surface: /healthz, /metrics and /api/v1. Routes are tested with inject(). */
 export function buildApi(deps: ApiDeps): FastifyInstance {
-  const app = Fastify({ logger: false });
+  const app = Fastify({
+    logger: false,
+    // Reject unknown parameters instead of silently dropping them; let a single `match[]` be a list.
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: "array", useDefaults: true, allErrors: false } },
+  });
+  const documented: DocumentedRoute[] = [];
+  app.addHook("onRoute", (route: RouteOptions) => {
+    if (route.url.startsWith("/api/") && route.method !== "HEAD") documented.push({ method: route.method, url: route.url, schema: route.schema as DocumentedRoute["schema"], config: route.config });
+  });
 
   app.setNotFoundHandler((req, reply) => {
-    void reply.code(404).send({ error: { code: "not_found", message: `no route ${req.method} ${req.url}` } });
+    void reply.code(404).send(new ApiError("not_found", `no route ${req.method} ${req.url.split("?")[0]}`).body());
   });
-  app.setErrorHandler((err: { statusCode?: number; code?: string; message: string }, _req, reply) => {
-    const status = err.statusCode ?? 500;
-    void reply.code(status).send({ error: { code: status === 400 ? "bad_request" : (err.code ?? "internal"), message: err.message } });
-  });
-
-  app.get("/healthz", async (_req, reply) => {
-    const h = deps.health();
-    return reply.code(h.ok ? 200 : 503).send({ status: h.ok ? "ok" : "unavailable", ...h.details });
-  });
-
-  app.get("/metrics", async (_req, reply) => {
-    const body = await deps.registry.metrics();
-    return reply.type(deps.registry.contentType).send(body);
+  app.setErrorHandler((err: Error & { statusCode?: number; validation?: unknown[]; validationContext?: string }, _req, reply) => {
+    let e: ApiError;
+    if (err instanceof ApiError) e = err;
+    else if (err.validation) e = fromValidation(err.validationContext, err.validation as Parameters<typeof fromValidation>[1]);
+    else if (err.statusCode && err.statusCode < 500) e = new ApiError("invalid_parameter", err.message);
+    else e = new ApiError("internal", err.message);
+    void reply.code(e.statusCode).send(e.body());
   });
 
-  app.get("/api/v1/nodes", async () => {
-    const now = deps.now();
-    return { nodes: deps.store.listNodes().map((n) => nodeView(n, deps.store, now)) };
-  });
+  installAuth(app, { tokens: deps.tokens ?? new TokenRegistry([]), metricsAuth: deps.metricsAuth });
 
-  app.get<{ Params: { id: string } }>("/api/v1/nodes/:id", async (req, reply) => {
-    const n = deps.store.getNode(req.params.id) ?? deps.store.listNodes().find((x) => x.hostname === req.params.id);
-    if (!n) return reply.code(404).send({ error: { code: "not_found", message: `no node ${req.params.id}` } });
-    return nodeView(n, deps.store, deps.now());
-  });
+  for (const register of deps.routes) register(app);
 
+  app.get("/api/v1/openapi.json", { schema: { summary: "This document (OpenAPI 3.0)", tags: ["meta"] } }, async () => buildOpenApi(documented, deps.version ?? "0.1.0"));
   return app;
-}
-
-function nodeView(n: ReturnType<StateStore["listNodes"]>[number], store: StateStore, now: number) {
-  return {
-    id: n.id,
-    hostname: n.hostname,
-    lastSeen: new Date(n.lastSeen).toISOString(),
-    lastSeenSecondsAgo: Math.max(0, Math.round((now - n.lastSeen) / 100) / 10),
-    sampledAt: n.lastSampleTime ? new Date(n.lastSampleTime).toISOString() : null,
-    agent: { version: n.agentVersion, bootId: n.bootId },
-    cpu: n.cpu ?? null,
-    memory: n.memory ?? null,
-    messages: store.accounting(n.id),
-  };
 }

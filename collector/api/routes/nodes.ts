@@ -1,0 +1,86 @@
+import type { StateStore } from "../../store/state-store.js";
+import type { NodeState } from "../../store/nodes.js";
+import { nodeStatus, type AbsenceOptions } from "../../history/absence.js";
+import type { LatestMetrics } from "../../history/latest.js";
+import { ApiError } from "../errors.js";
+import type { RouteModule } from "../server.js";
+
+export interface NodeRoutesDeps {
+  store: StateStore;
+  latest: LatestMetrics;
+  absence: AbsenceOptions;
+  now: () => number;
+}
+
+const NODE_VIEW = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    hostname: { type: "string" },
+    status: { type: "string", enum: ["up", "stale", "down"] },
+    lastSeen: { type: "string", format: "date-time" },
+    lastSeenSecondsAgo: { type: "number" },
+    intervalSeconds: { type: ["number", "null"] },
+    sampledAt: { type: ["string", "null"] },
+    agent: { type: "object", additionalProperties: true },
+    cpu: { type: ["object", "null"], additionalProperties: true },
+    memory: { type: ["object", "null"], additionalProperties: true },
+    containers: { type: "integer" },
+    messages: { type: "object", additionalProperties: true },
+  },
+} as const;
+
+/** /api/v1/nodes[/{id}]: every node the agents reported, with its status (up, stale, down). */
+export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
+  const view = (n: NodeState, now: number) => {
+    const metrics = deps.latest.get(n.id);
+    return {
+      id: n.id,
+      hostname: n.hostname,
+      status: nodeStatus(n.lastSeen, now, metrics?.intervalMs, deps.absence),
+      lastSeen: new Date(n.lastSeen).toISOString(),
+      lastSeenSecondsAgo: Math.max(0, Math.round((now - n.lastSeen) / 100) / 10),
+      intervalSeconds: metrics?.intervalMs !== undefined ? metrics.intervalMs / 1000 : null,
+      sampledAt: n.lastSampleTime ? new Date(n.lastSampleTime).toISOString() : null,
+      agent: { version: n.agentVersion, bootId: n.bootId },
+      cpu: n.cpu ?? null,
+      memory: n.memory ?? null,
+      containers: metrics?.containers.size ?? 0,
+      messages: deps.store.accounting(n.id),
+    };
+  };
+  return (app) => {
+    app.get<{ Querystring: { status?: string } }>(
+      "/api/v1/nodes",
+      {
+        schema: {
+          summary: "Nodes, with their status (up, stale after 3 missed intervals, down after a configurable silence)",
+          tags: ["cluster"],
+          querystring: { type: "object", additionalProperties: false, properties: { status: { type: "string", enum: ["up", "stale", "down"], description: "Only nodes in this status" } } },
+          response: { 200: { type: "object", properties: { nodes: { type: "array", items: NODE_VIEW } } } },
+        },
+      },
+      async (req) => {
+        const now = deps.now();
+        const nodes = deps.store.listNodes().map((n) => view(n, now));
+        return { nodes: req.query.status ? nodes.filter((n) => n.status === req.query.status) : nodes };
+      },
+    );
+    app.get<{ Params: { id: string } }>(
+      "/api/v1/nodes/:id",
+      {
+        schema: {
+          summary: "One node, by id or hostname",
+          tags: ["cluster"],
+          params: { type: "object", additionalProperties: false, required: ["id"], properties: { id: { type: "string", minLength: 1, maxLength: 253 } } },
+          response: { 200: NODE_VIEW },
+        },
+      },
+      async (req) => {
+        const n = deps.store.getNode(req.params.id) ?? deps.store.listNodes().find((x) => x.hostname === req.params.id);
+        if (!n) throw new ApiError("not_found", `no node with id or hostname ${JSON.stringify(req.params.id)}`, "id");
+        return view(n, deps.now());
+      },
+    );
+  };
+}

@@ -1,0 +1,125 @@
+import type { Attributes } from "../../protocol/index.js";
+import type { NodeMetrics, ResourceSnapshot } from "../history/latest.js";
+import { compileMapping, CONTAINER_RESOURCE_LABELS, rowLabels, rowMatches, type CompiledMapping, type PromType, type Target } from "./mapping.js";
+
+/** Prometheus text format 0.0.4. */
+export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
+
+export function escapeLabelValue(v: string): string {
+  return v.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n");
+}
+
+export function formatValue(v: number): string {
+  if (Number.isNaN(v)) return "NaN";
+  if (v === Infinity) return "+Inf";
+  if (v === -Infinity) return "-Inf";
+  return String(v);
+}
+
+function escapeHelp(h: string): string {
+  return h.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
+}
+
+const LAST_SEEN = { name: "container_last_seen", type: "gauge" as PromType, help: "Last time a container was seen by the exporter" };
+
+/**
+ * Renders the node_exporter and cAdvisor families from the latest metrics of every node.
+ * The text is built by hand rather than through prom-client: a cluster holds hundreds of
+ * thousands of series, and each node's part is cached until that node sends again.
+ */
+export class ExpositionRenderer {
+  private readonly mapping: CompiledMapping;
+  private readonly families: { name: string; type: PromType; help: string }[];
+  private readonly lastSeenFamily: number;
+  private cache = new WeakMap<NodeMetrics, string[]>();
+
+  constructor(mapping: CompiledMapping = compileMapping()) {
+    this.mapping = mapping;
+    this.families = [...mapping.families, LAST_SEEN];
+    this.lastSeenFamily = this.families.length - 1;
+  }
+
+  /** The families of the given nodes, each with its HELP and TYPE once; empty families are left out. */
+  render(nodes: Iterable<NodeMetrics>): string {
+    const perNode: string[][] = [];
+    for (const n of nodes) {
+      let chunks = this.cache.get(n);
+      if (!chunks) {
+        chunks = this.renderNode(n);
+        this.cache.set(n, chunks);
+      }
+      perNode.push(chunks);
+    }
+    let out = "";
+    for (let f = 0; f < this.families.length; f++) {
+      let body = "";
+      for (const chunks of perNode) body += chunks[f] ?? "";
+      if (!body) continue;
+      const fam = this.families[f] as { name: string; type: PromType; help: string };
+      out += `# HELP ${fam.name} ${escapeHelp(fam.help)}\n# TYPE ${fam.name} ${fam.type}\n${body}`;
+    }
+    return out;
+  }
+
+  /** Number of series the last render of these nodes holds (for the collector's own metrics). */
+  countSeries(nodes: Iterable<NodeMetrics>): number {
+    let n = 0;
+    for (const node of nodes) {
+      for (const chunk of this.cache.get(node) ?? []) if (chunk) n += countLines(chunk);
+    }
+    return n;
+  }
+
+  private renderNode(n: NodeMetrics): string[] {
+    const chunks: string[] = new Array<string>(this.families.length).fill("");
+    const base = `node="${escapeLabelValue(n.hostname)}",node_id="${escapeLabelValue(n.nodeId)}"`;
+    if (n.host) this.renderResource(n.host, base, "host", chunks);
+    for (const c of n.containers.values()) {
+      const labels = base + containerLabels(c.resource);
+      this.renderResource(c, labels, "container", chunks);
+      chunks[this.lastSeenFamily] += `container_last_seen{${labels}} ${formatValue(c.time / 1000)}\n`;
+    }
+    return chunks;
+  }
+
+  private renderResource(snap: ResourceSnapshot, base: string, target: Target, chunks: string[]): void {
+    const values = new Map<number, Map<string, number>>();
+    for (const metric of snap.metrics) {
+      const rows = this.mapping.byOtel.get(metric.name);
+      if (!rows) continue;
+      for (const row of rows) {
+        if (row.target !== target) continue;
+        let fam = values.get(row.family);
+        if (!fam) values.set(row.family, (fam = new Map<string, number>()));
+        for (const p of metric.points) {
+          if (!rowMatches(row, p.attributes)) continue;
+          let key = base;
+          for (const [name, value] of rowLabels(row, p.attributes)) key += `,${name}="${escapeLabelValue(value)}"`;
+          const v = p.value * (row.scale ?? 1);
+          fam.set(key, row.sum ? (fam.get(key) ?? 0) + v : v);
+        }
+      }
+    }
+    for (const [family, series] of values) {
+      const name = (this.families[family] as { name: string }).name;
+      let text = "";
+      for (const [labels, v] of series) text += `${name}{${labels}} ${formatValue(v)}\n`;
+      chunks[family] += text;
+    }
+  }
+}
+
+function containerLabels(resource: Attributes): string {
+  let out = "";
+  for (const [label, attr] of Object.entries(CONTAINER_RESOURCE_LABELS)) {
+    const v = resource[attr];
+    if (v !== undefined && v !== "") out += `,${label}="${escapeLabelValue(String(v))}"`;
+  }
+  return out;
+}
+
+function countLines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf("\n"); i !== -1; i = s.indexOf("\n", i + 1)) n++;
+  return n;
+}

@@ -1,0 +1,182 @@
+import { describe, expect, it } from "vitest";
+import type { Metric } from "../../protocol/index.js";
+import { LatestMetrics } from "../../collector/history/latest.js";
+import { MAPPING, compileMapping } from "../../collector/exposition/mapping.js";
+import { ExpositionRenderer, escapeLabelValue, formatValue } from "../../collector/exposition/render.js";
+
+const HOST = 'node="web-1",node_id="n1"';
+const CONTAINER = `${HOST},name="shop_web.1.abc",image="shop/web",container_label_com_docker_swarm_service_name="shop_web",container_label_com_docker_stack_namespace="shop"`;
+const CONTAINER_RESOURCE = {
+  "container.id": "c0ffee",
+  "container.name": "shop_web.1.abc",
+  "container.image.name": "shop/web",
+  "docker.swarm.service.name": "shop_web",
+  "service.namespace": "shop",
+  "service.name": "web",
+};
+
+interface Case {
+  prom: string;
+  otel: string;
+  target: "host" | "container";
+  points: Metric["points"];
+  /** Exact series lines expected in the family (order free). */
+  lines: string[];
+}
+
+const p = (value: number, attributes?: Record<string, string | number>) => ({ value, attributes });
+
+/** One case per mapping row: the wire name in, the ecosystem's name out. */
+const CASES: Case[] = [
+  { prom: "node_cpu_seconds_total", otel: "system.cpu.time", target: "host", points: [p(12.5, { "cpu.mode": "user", "cpu.logical_number": 0 }), p(3, { "cpu.mode": "interrupt", "cpu.logical_number": 1 })], lines: [`node_cpu_seconds_total{${HOST},cpu="0",mode="user"} 12.5`, `node_cpu_seconds_total{${HOST},cpu="1",mode="irq"} 3`] },
+  { prom: "node_load1", otel: "system.cpu.load_average.1m", target: "host", points: [p(0.5)], lines: [`node_load1{${HOST}} 0.5`] },
+  { prom: "node_load5", otel: "system.cpu.load_average.5m", target: "host", points: [p(0.25)], lines: [`node_load5{${HOST}} 0.25`] },
+  { prom: "node_load15", otel: "system.cpu.load_average.15m", target: "host", points: [p(0.125)], lines: [`node_load15{${HOST}} 0.125`] },
+  { prom: "node_memory_MemTotal_bytes", otel: "system.memory.limit", target: "host", points: [p(8e9)], lines: [`node_memory_MemTotal_bytes{${HOST}} 8000000000`] },
+  { prom: "node_memory_MemAvailable_bytes", otel: "system.memory.linux.available", target: "host", points: [p(4e9)], lines: [`node_memory_MemAvailable_bytes{${HOST}} 4000000000`] },
+  { prom: "node_memory_MemFree_bytes", otel: "system.memory.usage", target: "host", points: [p(1, { "system.memory.state": "free" }), p(2, { "system.memory.state": "used" })], lines: [`node_memory_MemFree_bytes{${HOST}} 1`] },
+  { prom: "node_memory_Buffers_bytes", otel: "system.memory.usage", target: "host", points: [p(3, { "system.memory.state": "buffers" })], lines: [`node_memory_Buffers_bytes{${HOST}} 3`] },
+  { prom: "node_memory_Cached_bytes", otel: "system.memory.usage", target: "host", points: [p(4, { "system.memory.state": "cached" })], lines: [`node_memory_Cached_bytes{${HOST}} 4`] },
+  { prom: "node_memory_SReclaimable_bytes", otel: "system.memory.usage", target: "host", points: [p(5, { "system.memory.state": "slab_reclaimable" })], lines: [`node_memory_SReclaimable_bytes{${HOST}} 5`] },
+  { prom: "node_memory_SwapTotal_bytes", otel: "system.paging.usage", target: "host", points: [p(10, { "system.paging.state": "used" }), p(30, { "system.paging.state": "free" })], lines: [`node_memory_SwapTotal_bytes{${HOST}} 40`] },
+  { prom: "node_memory_SwapFree_bytes", otel: "system.paging.usage", target: "host", points: [p(10, { "system.paging.state": "used" }), p(30, { "system.paging.state": "free" })], lines: [`node_memory_SwapFree_bytes{${HOST}} 30`] },
+  { prom: "node_filesystem_size_bytes", otel: "system.filesystem.limit", target: "host", points: [p(100, { "system.device": "/dev/sda1", "system.filesystem.type": "ext4", "system.filesystem.mountpoint": "/" })], lines: [`node_filesystem_size_bytes{${HOST},device="/dev/sda1",fstype="ext4",mountpoint="/"} 100`] },
+  { prom: "node_filesystem_avail_bytes", otel: "system.filesystem.usage", target: "host", points: fsPoints(), lines: [`node_filesystem_avail_bytes{${HOST},device="/dev/sda1",fstype="ext4",mountpoint="/"} 30`] },
+  { prom: "node_filesystem_free_bytes", otel: "system.filesystem.usage", target: "host", points: fsPoints(), lines: [`node_filesystem_free_bytes{${HOST},device="/dev/sda1",fstype="ext4",mountpoint="/"} 35`] },
+  { prom: "node_disk_read_bytes_total", otel: "system.disk.io", target: "host", points: rw(), lines: [`node_disk_read_bytes_total{${HOST},device="sda"} 1`] },
+  { prom: "node_disk_written_bytes_total", otel: "system.disk.io", target: "host", points: rw(), lines: [`node_disk_written_bytes_total{${HOST},device="sda"} 2`] },
+  { prom: "node_disk_reads_completed_total", otel: "system.disk.operations", target: "host", points: rw(), lines: [`node_disk_reads_completed_total{${HOST},device="sda"} 1`] },
+  { prom: "node_disk_writes_completed_total", otel: "system.disk.operations", target: "host", points: rw(), lines: [`node_disk_writes_completed_total{${HOST},device="sda"} 2`] },
+  { prom: "node_disk_read_time_seconds_total", otel: "system.disk.operation_time", target: "host", points: rw(), lines: [`node_disk_read_time_seconds_total{${HOST},device="sda"} 1`] },
+  { prom: "node_disk_write_time_seconds_total", otel: "system.disk.operation_time", target: "host", points: rw(), lines: [`node_disk_write_time_seconds_total{${HOST},device="sda"} 2`] },
+  { prom: "node_disk_reads_merged_total", otel: "system.disk.merged", target: "host", points: rw(), lines: [`node_disk_reads_merged_total{${HOST},device="sda"} 1`] },
+  { prom: "node_disk_writes_merged_total", otel: "system.disk.merged", target: "host", points: rw(), lines: [`node_disk_writes_merged_total{${HOST},device="sda"} 2`] },
+  { prom: "node_disk_io_time_seconds_total", otel: "system.disk.io_time", target: "host", points: [p(7, { "system.device": "sda" })], lines: [`node_disk_io_time_seconds_total{${HOST},device="sda"} 7`] },
+  { prom: "node_disk_io_time_weighted_seconds_total", otel: "system.disk.weighted_io_time", target: "host", points: [p(8, { "system.device": "sda" })], lines: [`node_disk_io_time_weighted_seconds_total{${HOST},device="sda"} 8`] },
+  { prom: "node_disk_io_now", otel: "system.disk.pending_operations", target: "host", points: [p(2, { "system.device": "sda" })], lines: [`node_disk_io_now{${HOST},device="sda"} 2`] },
+  { prom: "node_network_receive_bytes_total", otel: "system.network.io", target: "host", points: rt("network.interface.name"), lines: [`node_network_receive_bytes_total{${HOST},device="eth0"} 5`] },
+  { prom: "node_network_transmit_bytes_total", otel: "system.network.io", target: "host", points: rt("network.interface.name"), lines: [`node_network_transmit_bytes_total{${HOST},device="eth0"} 6`] },
+  { prom: "node_network_receive_packets_total", otel: "system.network.packet.count", target: "host", points: rt("system.device"), lines: [`node_network_receive_packets_total{${HOST},device="eth0"} 5`] },
+  { prom: "node_network_transmit_packets_total", otel: "system.network.packet.count", target: "host", points: rt("system.device"), lines: [`node_network_transmit_packets_total{${HOST},device="eth0"} 6`] },
+  { prom: "node_network_receive_errs_total", otel: "system.network.errors", target: "host", points: rt("network.interface.name"), lines: [`node_network_receive_errs_total{${HOST},device="eth0"} 5`] },
+  { prom: "node_network_transmit_errs_total", otel: "system.network.errors", target: "host", points: rt("network.interface.name"), lines: [`node_network_transmit_errs_total{${HOST},device="eth0"} 6`] },
+  { prom: "node_network_receive_drop_total", otel: "system.network.packet.dropped", target: "host", points: rt("network.interface.name"), lines: [`node_network_receive_drop_total{${HOST},device="eth0"} 5`] },
+  { prom: "node_network_transmit_drop_total", otel: "system.network.packet.dropped", target: "host", points: rt("network.interface.name"), lines: [`node_network_transmit_drop_total{${HOST},device="eth0"} 6`] },
+  { prom: "node_hwmon_temp_celsius", otel: "hw.temperature", target: "host", points: [p(41, { "hw.id": "coretemp_0_1", "hw.parent": "coretemp", "hw.name": "temp1" })], lines: [`node_hwmon_temp_celsius{${HOST},chip="coretemp",sensor="temp1"} 41`] },
+  { prom: "node_boot_time_seconds", otel: "vigie.system.boot_time", target: "host", points: [p(1_700_000_000)], lines: [`node_boot_time_seconds{${HOST}} 1700000000`] },
+  { prom: "container_cpu_usage_seconds_total", otel: "container.cpu.time", target: "container", points: [p(1.5, { "cpu.mode": "user" }), p(0.5, { "cpu.mode": "system" })], lines: [`container_cpu_usage_seconds_total{${CONTAINER}} 2`] },
+  { prom: "container_cpu_user_seconds_total", otel: "container.cpu.time", target: "container", points: [p(1.5, { "cpu.mode": "user" }), p(0.5, { "cpu.mode": "system" })], lines: [`container_cpu_user_seconds_total{${CONTAINER}} 1.5`] },
+  { prom: "container_cpu_system_seconds_total", otel: "container.cpu.time", target: "container", points: [p(1.5, { "cpu.mode": "user" }), p(0.5, { "cpu.mode": "system" })], lines: [`container_cpu_system_seconds_total{${CONTAINER}} 0.5`] },
+  { prom: "container_cpu_cfs_throttled_seconds_total", otel: "container.cpu.throttling.time", target: "container", points: [p(0.25)], lines: [`container_cpu_cfs_throttled_seconds_total{${CONTAINER}} 0.25`] },
+  { prom: "container_cpu_cfs_throttled_periods_total", otel: "container.cpu.throttling.periods", target: "container", points: [p(9)], lines: [`container_cpu_cfs_throttled_periods_total{${CONTAINER}} 9`] },
+  { prom: "container_spec_cpu_quota", otel: "container.cpu.limit", target: "container", points: [p(0.5)], lines: [`container_spec_cpu_quota{${CONTAINER}} 50000`] },
+  { prom: "container_memory_usage_bytes", otel: "container.memory.usage", target: "container", points: [p(1000)], lines: [`container_memory_usage_bytes{${CONTAINER}} 1000`] },
+  { prom: "container_memory_working_set_bytes", otel: "container.memory.working_set", target: "container", points: [p(900)], lines: [`container_memory_working_set_bytes{${CONTAINER}} 900`] },
+  { prom: "container_memory_rss", otel: "container.memory.rss", target: "container", points: [p(800)], lines: [`container_memory_rss{${CONTAINER}} 800`] },
+  { prom: "container_memory_cache", otel: "container.memory.cache", target: "container", points: [p(100)], lines: [`container_memory_cache{${CONTAINER}} 100`] },
+  { prom: "container_spec_memory_limit_bytes", otel: "container.memory.usage.limit", target: "container", points: [p(4096)], lines: [`container_spec_memory_limit_bytes{${CONTAINER}} 4096`] },
+  { prom: "container_spec_memory_limit_bytes", otel: "container.memory.limit", target: "container", points: [p(4096)], lines: [`container_spec_memory_limit_bytes{${CONTAINER}} 4096`] },
+  { prom: "container_network_receive_bytes_total", otel: "container.network.io", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_bytes_total{${CONTAINER},interface="eth0"} 5`] },
+  { prom: "container_network_transmit_bytes_total", otel: "container.network.io", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_bytes_total{${CONTAINER},interface="eth0"} 6`] },
+  { prom: "container_network_receive_packets_total", otel: "container.network.packet.count", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_packets_total{${CONTAINER},interface="eth0"} 5`] },
+  { prom: "container_network_transmit_packets_total", otel: "container.network.packet.count", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_packets_total{${CONTAINER},interface="eth0"} 6`] },
+  { prom: "container_network_receive_errors_total", otel: "container.network.errors", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_errors_total{${CONTAINER},interface="eth0"} 5`] },
+  { prom: "container_network_transmit_errors_total", otel: "container.network.errors", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_errors_total{${CONTAINER},interface="eth0"} 6`] },
+  { prom: "container_network_receive_packets_dropped_total", otel: "container.network.packet.dropped", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_packets_dropped_total{${CONTAINER},interface="eth0"} 5`] },
+  { prom: "container_network_transmit_packets_dropped_total", otel: "container.network.packet.dropped", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_packets_dropped_total{${CONTAINER},interface="eth0"} 6`] },
+  { prom: "container_fs_reads_bytes_total", otel: "container.disk.io", target: "container", points: [...rw(), p(10, { "disk.io.direction": "read", "system.device": "sdb" })], lines: [`container_fs_reads_bytes_total{${CONTAINER}} 11`] },
+  { prom: "container_fs_writes_bytes_total", otel: "container.disk.io", target: "container", points: rw(), lines: [`container_fs_writes_bytes_total{${CONTAINER}} 2`] },
+  { prom: "container_processes", otel: "container.pids.count", target: "container", points: [p(12)], lines: [`container_processes{${CONTAINER}} 12`] },
+  { prom: "container_oom_events_total", otel: "container.oom_events", target: "container", points: [p(1)], lines: [`container_oom_events_total{${CONTAINER}} 1`] },
+  { prom: "vigie_container_restarts_total", otel: "container.restarts", target: "container", points: [p(3)], lines: [`vigie_container_restarts_total{${CONTAINER}} 3`] },
+  { prom: "vigie_container_health_status", otel: "container.health.status", target: "container", points: [p(1, { "container.health.state": "healthy" }), p(0, { "container.health.state": "unhealthy" })], lines: [`vigie_container_health_status{${CONTAINER},state="healthy"} 1`, `vigie_container_health_status{${CONTAINER},state="unhealthy"} 0`] },
+  { prom: "vigie_container_state", otel: "container.status", target: "container", points: [p(1, { "container.state": "running" })], lines: [`vigie_container_state{${CONTAINER},state="running"} 1`] },
+];
+
+function fsPoints(): Metric["points"] {
+  const a = { "system.device": "/dev/sda1", "system.filesystem.type": "ext4", "system.filesystem.mountpoint": "/" };
+  return [p(65, { ...a, "system.filesystem.state": "used" }), p(30, { ...a, "system.filesystem.state": "free" }), p(5, { ...a, "system.filesystem.state": "reserved" })];
+}
+function rw(): Metric["points"] {
+  return [p(1, { "system.device": "sda", "disk.io.direction": "read" }), p(2, { "system.device": "sda", "disk.io.direction": "write" })];
+}
+function rt(key: string): Metric["points"] {
+  return [p(5, { [key]: "eth0", "network.io.direction": "receive" }), p(6, { [key]: "eth0", "network.io.direction": "transmit" })];
+}
+
+function render(c: Pick<Case, "otel" | "target" | "points">, time = 1_700_000_000_000): string {
+  const latest = new LatestMetrics();
+  const metric: Metric = { name: c.otel, type: "gauge", unit: "1", points: c.points };
+  const resources =
+    c.target === "host"
+      ? [{ resource: { "host.name": "web-1" }, metrics: [metric] }]
+      : [{ resource: { "host.name": "web-1" }, metrics: [] }, { resource: CONTAINER_RESOURCE, metrics: [metric] }];
+  latest.apply({ schema: "vigie.v1", kind: "metrics", node: { id: "n1", hostname: "web-1" }, agent: { version: "t", bootId: "b", seq: 1 }, time, payload: { resources } });
+  return new ExpositionRenderer().render(latest.nodes());
+}
+
+function family(text: string, name: string): string[] {
+  return text.split("\n").filter((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+}
+
+describe("exposition mapping (OTel wire names → node_exporter / cAdvisor names)", () => {
+  it("has a case for every row of the table", () => {
+    const covered = new Set(CASES.map((c) => `${c.otel}→${c.prom}`));
+    const missing = MAPPING.filter((r) => !covered.has(`${r.otel}→${r.prom}`)).map((r) => `${r.otel}→${r.prom}`);
+    expect(missing).toEqual([]);
+  });
+
+  for (const c of CASES) {
+    it(`maps ${c.otel} to ${c.prom}`, () => {
+      const text = render(c);
+      expect(family(text, c.prom).sort()).toEqual([...c.lines].sort());
+      const type = MAPPING.find((r) => r.prom === c.prom)?.type;
+      expect(text).toContain(`# TYPE ${c.prom} ${type}\n`);
+    });
+  }
+
+  it("refuses two rows that give one family different types", () => {
+    expect(() => compileMapping([...MAPPING, { otel: "x", target: "host", prom: "node_load1", type: "counter", help: "x" }])).toThrow(/node_load1/);
+  });
+});
+
+describe("ExpositionRenderer", () => {
+  it("gives container_last_seen as the container's sample time in seconds", () => {
+    const text = render({ otel: "container.memory.usage", target: "container", points: [p(1)] }, 1_700_000_123_000);
+    expect(family(text, "container_last_seen")).toEqual([`container_last_seen{${CONTAINER}} 1700000123`]);
+  });
+
+  it("writes HELP and TYPE once per family, with the series of all nodes grouped under it", () => {
+    const latest = new LatestMetrics();
+    for (const [id, host] of [["n1", "a"], ["n2", "b"]]) {
+      latest.apply({
+        schema: "vigie.v1", kind: "metrics", node: { id: id as string, hostname: host as string }, agent: { version: "t", bootId: "b", seq: 1 }, time: 1,
+        payload: { resources: [{ resource: {}, metrics: [{ name: "system.cpu.load_average.1m", type: "gauge", unit: "{load}", points: [p(1)] }, { name: "system.memory.limit", type: "updowncounter", unit: "By", points: [p(2)] }] }] },
+      });
+    }
+    const lines = new ExpositionRenderer().render(latest.nodes()).trim().split("\n");
+    expect(lines.filter((l) => l === "# TYPE node_load1 gauge")).toHaveLength(1);
+    const load = lines.findIndex((l) => l.startsWith("node_load1{"));
+    expect(lines[load + 1]).toMatch(/^node_load1\{node="b"/);
+  });
+
+  it("removes the series of a container absent from the node's next message", () => {
+    const latest = new LatestMetrics();
+    const env = (seq: number, containers: string[]) => ({
+      schema: "vigie.v1" as const, kind: "metrics" as const, node: { id: "n1", hostname: "h" }, agent: { version: "t", bootId: "b", seq }, time: seq * 1000,
+      payload: { resources: containers.map((c) => ({ resource: { "container.id": c, "container.name": c }, metrics: [{ name: "container.memory.usage", type: "updowncounter" as const, unit: "By", points: [p(1)] }] })) },
+    });
+    const r = new ExpositionRenderer();
+    latest.apply(env(1, ["a", "b"]));
+    expect(family(r.render(latest.nodes()), "container_memory_usage_bytes")).toHaveLength(2);
+    latest.apply(env(2, ["a"]));
+    const after = family(r.render(latest.nodes()), "container_memory_usage_bytes");
+    expect(after).toHaveLength(1);
+    expect(after[0]).toContain('name="a"');
+  });
+
+  it("escapes label values and writes special floats the way Prometheus reads them", () => {
+    expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
+    expect([formatValue(NaN), formatValue(Infinity), formatValue(-Infinity), formatValue(1e-7)]).toEqual(["NaN", "+Inf", "-Inf", "1e-7"]);
+  });
+});
