@@ -15,6 +15,7 @@ import { Ingest } from "./ingest/ingest.js";
 import { ensureStreams } from "./ingest/streams.js";
 import { createCollectorMetrics } from "./selfmetrics.js";
 import { StateStore } from "./store/state-store.js";
+import { attachChecks } from "./checks/index.js";
 
 /** Everything the collector needs, already validated (the CLI maps configuration onto this). */
 export interface CollectorOptions {
@@ -60,6 +61,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   if (!tokens.enabled) log.warn("no API token configured: the API is open to anyone who can reach it");
   const absence = options.absence ?? {};
   const store = new StateStore(path.join(options.dataDir, "collector", "state.db"));
+  const checks = attachChecks({ store, now });
   const latest = new LatestMetrics({ defaultIntervalMs: absence.defaultIntervalMs });
 
   let nc: NatsConnection;
@@ -119,6 +121,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       ...(options.routes ?? []),
     ],
   });
+  checks.register(app, metrics.registry);
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
   const addr = app.server.address();

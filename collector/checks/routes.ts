@@ -1,0 +1,131 @@
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { CHECK_STATES, type CheckResult } from "../../protocol/index.js";
+import type { CheckRecord, ChecksState } from "./state.js";
+
+export interface CheckRoutesDeps {
+  state: ChecksState;
+  now: () => number;
+}
+
+interface Query {
+  node?: string;
+  service?: string;
+  state?: (typeof CHECK_STATES)[number];
+  recent?: number;
+}
+
+const OBJ = { type: "object", additionalProperties: true } as const;
+const CHECK_VIEW = {
+  type: "object",
+  properties: {
+    id: { type: "string" },
+    name: { type: "string" },
+    type: { type: "string", enum: ["http", "tcp"] },
+    node: { type: "string" },
+    nodeId: { type: "string" },
+    target: OBJ,
+    resource: OBJ,
+    state: { type: "string", enum: [...CHECK_STATES] },
+    since: { type: "string", format: "date-time" },
+    stale: { type: "boolean" },
+    up: { type: "boolean" },
+    status: { type: "string", enum: ["pass", "warn", "fail", "unknown"] },
+    lastRun: { type: "string", format: "date-time" },
+    intervalSeconds: { type: "number" },
+    httpStatusCode: { type: ["integer", "null"] },
+    durationSeconds: { type: "number" },
+    phases: { ...OBJ, type: ["object", "null"] },
+    tls: { ...OBJ, type: ["object", "null"] },
+    error: { ...OBJ, type: ["object", "null"] },
+    failedCondition: { type: ["string", "null"] },
+    conditions: { type: "array", items: OBJ },
+    health: { ...OBJ, type: ["object", "null"] },
+    recent: { type: "array", items: OBJ },
+  },
+} as const;
+
+/** GET /api/v1/checks: every status check in the cluster, its state after thresholds, since when, and its last results. */
+export function checkRoutes(deps: CheckRoutesDeps): (app: FastifyInstance) => void {
+  return (app) => {
+    app.get<{ Querystring: Query }>(
+      "/api/v1/checks",
+      {
+        schema: {
+          summary: "Status checks: state after thresholds, since when, last result and recent runs",
+          tags: ["checks"],
+          querystring: {
+            type: "object",
+            additionalProperties: false,
+            properties: {
+              node: { type: "string", minLength: 1, maxLength: 253, description: "Only checks run on this node (id or hostname)" },
+              service: { type: "string", minLength: 1, maxLength: 256, description: "Only checks of this service (service.name)" },
+              state: { type: "string", enum: [...CHECK_STATES], description: "Only checks in this state" },
+              recent: { type: "integer", minimum: 0, maximum: 20, default: 5, description: "How many recent runs to include" },
+            },
+          },
+          response: { 200: { type: "object", properties: { checks: { type: "array", items: CHECK_VIEW } } } },
+        },
+      },
+      async (req) => {
+        const now = deps.now();
+        const q = req.query;
+        const stacks = allowedStacks(req);
+        const checks = deps.state
+          .list()
+          .filter((r) => !q.node || r.node.id === q.node || r.node.hostname === q.node)
+          .filter((r) => !q.service || r.last.resource["service.name"] === q.service)
+          .filter((r) => !q.state || r.last.state === q.state)
+          .filter((r) => !stacks || stacks.has(String(r.last.resource["service.namespace"] ?? "")))
+          .map((r) => view(r, deps.state.isStale(r, now), q.recent ?? 5));
+        return { checks };
+      },
+    );
+  };
+}
+
+/** Stacks a stack-limited API token may see; undefined when it sees everything. */
+function allowedStacks(req: FastifyRequest): Set<string> | undefined {
+  const principal = (req as FastifyRequest & { principal?: { stacks?: Set<string> | null } }).principal;
+  return principal?.stacks instanceof Set && principal.stacks.size > 0 ? principal.stacks : undefined;
+}
+
+function view(rec: CheckRecord, stale: boolean, recent: number) {
+  const r = rec.last;
+  return {
+    id: r.check.id,
+    name: r.check.name,
+    type: r.check.type,
+    node: rec.node.hostname,
+    nodeId: rec.node.id,
+    target: r.target,
+    resource: r.resource,
+    state: r.state,
+    since: new Date(r.stateSince).toISOString(),
+    stale,
+    up: r.up,
+    status: r.status,
+    lastRun: new Date(r.time).toISOString(),
+    intervalSeconds: r.check.intervalSeconds,
+    httpStatusCode: r.httpStatusCode ?? null,
+    durationSeconds: r.durationSeconds,
+    phases: r.phases ?? null,
+    tls: r.tls ?? null,
+    error: r.error ?? null,
+    failedCondition: r.failedCondition ?? null,
+    conditions: r.conditions ?? [],
+    health: r.health ?? null,
+    recent: rec.recent.slice(0, recent).map(run),
+  };
+}
+
+function run(r: CheckResult) {
+  return {
+    time: new Date(r.time).toISOString(),
+    up: r.up,
+    status: r.status,
+    state: r.state,
+    durationSeconds: r.durationSeconds,
+    httpStatusCode: r.httpStatusCode ?? null,
+    error: r.error ?? null,
+  };
+}

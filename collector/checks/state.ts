@@ -1,0 +1,71 @@
+import type { CheckResult, EnvelopeOf } from "../../protocol/index.js";
+
+/** One check on one node, as the collector knows it. */
+export interface CheckRecord {
+  node: { id: string; hostname: string };
+  /** The latest result (its state after thresholds, and since when). */
+  last: CheckResult;
+  /** The last results, newest first (bounded). */
+  recent: CheckResult[];
+  /** When the latest result reached the collector, Unix ms. */
+  receivedAt: number;
+}
+
+export interface ChecksStateOptions {
+  /** Results kept per check. Default 20. */
+  recent?: number;
+  /** A check is stale after this many missed intervals (its node stopped reporting it). Default 3. */
+  staleIntervals?: number;
+}
+
+/**
+ * The current state of every check in the cluster, fed by `status` messages. A check leaves when
+ * its agent's list of active checks no longer names it (its container is gone). Kept in memory:
+ * after a restart it fills again within one check interval.
+ */
+export class ChecksState {
+  private readonly checks = new Map<string, CheckRecord>();
+  private readonly keep: number;
+  readonly staleIntervals: number;
+
+  constructor(options: ChecksStateOptions = {}) {
+    this.keep = options.recent ?? 20;
+    this.staleIntervals = options.staleIntervals ?? 3;
+  }
+
+  apply(env: EnvelopeOf<"status">, receivedAt: number): void {
+    const node = { id: env.node.id, hostname: env.node.hostname };
+    for (const r of env.payload.results) {
+      const k = key(node.id, r.check.id);
+      const prev = this.checks.get(k);
+      // Redelivered or reordered results never replace a newer one.
+      if (prev && prev.last.time > r.time) {
+        prev.recent = insertByTime(prev.recent, r, this.keep);
+        continue;
+      }
+      this.checks.set(k, { node, last: r, recent: insertByTime(prev?.recent ?? [], r, this.keep), receivedAt });
+    }
+    if (env.payload.active) {
+      const active = new Set(env.payload.active);
+      for (const [k, rec] of this.checks) if (rec.node.id === node.id && !active.has(rec.last.check.id)) this.checks.delete(k);
+    }
+  }
+
+  list(): CheckRecord[] {
+    return [...this.checks.values()].sort((a, b) => a.node.hostname.localeCompare(b.node.hostname) || a.last.check.id.localeCompare(b.last.check.id));
+  }
+
+  /** Whether the node stopped reporting the check for `staleIntervals` intervals. */
+  isStale(rec: CheckRecord, now: number): boolean {
+    return now - rec.receivedAt > this.staleIntervals * rec.last.check.intervalSeconds * 1000 + 5000;
+  }
+}
+
+function key(nodeId: string, checkId: string): string {
+  return `${nodeId}\u0000${checkId}`;
+}
+
+function insertByTime(list: CheckResult[], r: CheckResult, keep: number): CheckResult[] {
+  if (list.some((x) => x.time === r.time)) return list;
+  return [...list, r].sort((a, b) => b.time - a.time).slice(0, keep);
+}
