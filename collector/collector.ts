@@ -1,4 +1,6 @@
+import { existsSync } from "node:fs";
 import path from "node:path";
+import Docker from "dockerode";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
@@ -16,6 +18,9 @@ import { ensureStreams } from "./ingest/streams.js";
 import { createCollectorMetrics } from "./selfmetrics.js";
 import { StateStore } from "./store/state-store.js";
 import { attachChecks } from "./checks/index.js";
+import { registerSwarmMetrics } from "./swarm/metrics.js";
+import { swarmRoutes } from "./swarm/routes.js";
+import { SwarmWatcher } from "./swarm/watcher.js";
 
 /** Everything the collector needs, already validated (the CLI maps configuration onto this). */
 export interface CollectorOptions {
@@ -41,6 +46,11 @@ export interface CollectorOptions {
   metricsAuth?: boolean;
   /** When a silent node is stale (3 intervals) and down (default 2 min). */
   absence?: AbsenceOptions;
+  /**
+   * The Swarm view from the local engine (when it is a manager). Default: on when the Docker
+   * socket exists, every 10 s.
+   */
+  swarm?: { enabled?: boolean; socketPath?: string; intervalMs?: number };
   /** Extra route modules (checks, alerts, …), registered after the built-in ones. */
   routes?: RouteModule[];
   log: Logger;
@@ -51,6 +61,8 @@ export interface Collector {
   url: string;
   store: StateStore;
   ingest: Ingest;
+  /** The Swarm view, when enabled. */
+  swarm?: SwarmWatcher;
   stop(): Promise<void>;
 }
 
@@ -100,6 +112,15 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   await ingest.start();
 
   const metrics = createCollectorMetrics(ingest.stats, store, now);
+  const socketPath = options.swarm?.socketPath ?? "/var/run/docker.sock";
+  const swarm =
+    (options.swarm?.enabled ?? existsSync(socketPath))
+      ? new SwarmWatcher(new Docker({ socketPath }), { intervalMs: options.swarm?.intervalMs ?? 10_000, log: log.child({ component: "swarm" }), now })
+      : undefined;
+  if (swarm) {
+    registerSwarmMetrics(metrics.registry, () => swarm.view());
+    swarm.start();
+  }
   const renderer = new ExpositionRenderer();
   const exposition = () => {
     const t = now();
@@ -118,6 +139,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: store.listNodes().length } }),
       }),
       nodeRoutes({ store, latest, absence, now }),
+      ...(swarm ? [(app: Parameters<typeof swarmRoutes>[0]) => swarmRoutes(app, swarm)] : []),
       ...(options.routes ?? []),
     ],
   });
@@ -132,7 +154,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     url,
     store,
     ingest,
+    swarm,
     async stop() {
+      await swarm?.stop();
       await app.close();
       await ingest.stop();
       await nc.drain().catch(() => nc.close());
