@@ -204,7 +204,8 @@ export function statsFromV1(files: V1Files): Omit<ContainerStats, "network"> {
     memory: {
       usage,
       workingSet: Math.max(0, usage - inactiveFile),
-      limit: files.memoryLimit === undefined ? undefined : parseLimit(files.memoryLimit),
+      // memory.stat's hierarchical limit is the one in force (the tightest up the tree), and saves a read.
+      limit: limitOf(mem.get("hierarchical_memory_limit"), files.memoryLimit),
       cache: mem.get("total_cache") ?? mem.get("cache"),
       rss: mem.get("total_rss") ?? mem.get("rss"),
       oomKills: files.memoryOomControl ? parseKeyValues(files.memoryOomControl).get("oom_kill") : undefined,
@@ -253,6 +254,11 @@ export function statsFromV2(files: V2Files): Omit<ContainerStats, "network"> {
     blkio: files.ioStat ? parseV2IoStat(files.ioStat) : [],
     pids: files.pidsCurrent === undefined ? undefined : parseNumber(files.pidsCurrent),
   };
+}
+
+function limitOf(hierarchical: number | undefined, file: string | undefined): number | undefined {
+  if (hierarchical !== undefined) return hierarchical < V1_UNLIMITED ? hierarchical : undefined;
+  return file === undefined ? undefined : parseLimit(file);
 }
 
 function ticks(v: number | undefined): number | undefined {

@@ -29,7 +29,6 @@ function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"]): Omit<Co
     cpuacctStat: f(dirs.cpuacct, "cpuacct.stat"),
     cpuStat: f(dirs.cpu, "cpu.stat"),
     memoryUsage: required(path.join(dirs.memory, "memory.usage_in_bytes")),
-    memoryLimit: f(dirs.memory, "memory.limit_in_bytes"),
     memoryStat: f(dirs.memory, "memory.stat"),
     memoryOomControl: f(dirs.memory, "memory.oom_control"),
     // The throttle counters see every request at the block layer, whatever the I/O scheduler

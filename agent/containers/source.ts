@@ -27,6 +27,12 @@ export interface ContainerSourceOptions {
   retryInitialMs?: number;
   /** Longest wait between tries. Default 30 s. */
   retryMaxMs?: number;
+  /**
+   * While the events stream is connected, the engine's container list is asked for only every
+   * this many cycles, as a safety net: events keep the set current in between. Without the
+   * stream, the list is asked for every cycle. Default 6 (a minute at the default interval).
+   */
+  listEveryCycles?: number;
 }
 
 interface Entry {
@@ -55,6 +61,10 @@ export class ContainerSource implements MetricSource {
   private readonly now: () => number;
   /** Containers whose cgroup could not be found, so the warning is logged once each. */
   private readonly unresolved = new Set<string>();
+  /** Containers seen starting (or listed) that still need their one inspect. */
+  private readonly toInspect = new Set<string>();
+  private streamConnected = false;
+  private cyclesSinceList = Number.POSITIVE_INFINITY;
 
   constructor(private readonly options: ContainerSourceOptions) {
     this.now = options.now ?? Date.now;
@@ -76,27 +86,26 @@ export class ContainerSource implements MetricSource {
   }
 
   async sample(): Promise<ResourceMetrics[]> {
-    let list: ListedContainer[];
-    try {
-      list = await this.link.call(() => this.options.api.listContainers());
-    } catch {
-      return []; // the engine is down: said once by the link, and by the docker_up metric
+    if (!this.streamConnected || ++this.cyclesSinceList >= (this.options.listEveryCycles ?? 6)) {
+      let list: ListedContainer[];
+      try {
+        list = await this.link.call(() => this.options.api.listContainers());
+      } catch {
+        return []; // the engine is down: said once by the link, and by the docker_up metric
+      }
+      this.cyclesSinceList = 0;
+      this.reconcile(list);
     }
     if (this.layout === null) this.layout = detectLayout(this.options.hostRoot);
-    await this.reconcile(list);
+    if (this.toInspect.size > 0) await this.inspectNew();
 
     const out: ResourceMetrics[] = [];
-    for (const c of list) {
-      const entry = this.cache.get(c.Id);
-      if (!entry) continue;
-      const health = healthFromStatus(c.Status);
-      if (health) entry.meta.health = health;
-      if (c.State) entry.meta.state = c.State;
+    for (const [id, entry] of this.cache) {
       entry.cgroup ??= this.resolveCgroup(entry.meta);
       if (!entry.cgroup) continue;
       const stats = readContainerStats(entry.cgroup, entry.netDevFile);
       if (!stats) {
-        this.cache.delete(c.Id); // stopped since it was listed; looked at afresh if it is back
+        this.cache.delete(id); // stopped since it was listed; looked at afresh if it is back
         continue;
       }
       out.push({ resource: entry.resource, metrics: containerMetrics(stats, entry.meta) });
@@ -111,21 +120,41 @@ export class ContainerSource implements MetricSource {
     this.flush();
   }
 
-  /** Forgets containers no longer listed, inspects the new ones (in parallel). */
-  private async reconcile(list: ListedContainer[]): Promise<void> {
+  /**
+   * Forgets containers no longer listed, queues the new ones for inspection, refreshes health
+   * and state. A container queued by a start event but not listed stays queued: it may have
+   * started while the list was on its way, and its inspect will tell.
+   */
+  private reconcile(list: ListedContainer[]): void {
     const listed = new Set(list.map((c) => c.Id));
     for (const id of this.cache.keys()) if (!listed.has(id)) this.cache.delete(id);
-    const fresh = list.filter((c) => !this.cache.has(c.Id));
+    for (const c of list) {
+      const entry = this.cache.get(c.Id);
+      if (!entry) {
+        this.toInspect.add(c.Id);
+        continue;
+      }
+      const health = healthFromStatus(c.Status);
+      if (health) entry.meta.health = health;
+      if (c.State) entry.meta.state = c.State;
+    }
+  }
+
+  /** One inspect per new container, in parallel. */
+  private async inspectNew(): Promise<void> {
+    const ids = [...this.toInspect];
     await Promise.all(
-      fresh.map(async (c) => {
+      ids.map(async (id) => {
         let meta: ContainerMeta;
         try {
-          meta = metaFromInspect(await this.link.call(() => this.options.api.inspect(c.Id)));
-        } catch {
-          return; // removed meanwhile (404), or the engine went away: next cycle
+          meta = metaFromInspect(await this.link.call(() => this.options.api.inspect(id)));
+        } catch (err) {
+          if (!isEngineDown(err)) this.toInspect.delete(id); // removed meanwhile (404)
+          return;
         }
-        if (meta.pid <= 0) return;
-        this.cache.set(c.Id, { meta, resource: containerResource(meta, this.options.resource), cgroup: undefined, netDevFile: this.netDevFile(meta) });
+        // A die or destroy that came while the inspect was on its way has the last word.
+        if (!this.toInspect.delete(id) || meta.pid <= 0) return;
+        this.cache.set(id, { meta, resource: containerResource(meta, this.options.resource), cgroup: undefined, netDevFile: this.netDevFile(meta) });
       }),
     );
   }
@@ -170,6 +199,7 @@ export class ContainerSource implements MetricSource {
       log.warn({ err: error }, "docker engine unreachable; containers are not sampled until it is back");
       // Pids and cgroups are from the engine's previous life; inspect everything afresh.
       this.cache.clear();
+      this.toInspect.clear();
     }
     this.emit({
       timeUnixNano: `${this.now()}000000`,
@@ -190,11 +220,15 @@ export class ContainerSource implements MetricSource {
       try {
         const stream = await this.link.call(() => this.options.api.events(signal));
         delay = initial;
+        // Whatever happened while no stream was open is learnt from the list at the next cycle.
+        this.streamConnected = true;
+        this.cyclesSinceList = Number.POSITIVE_INFINITY;
         await this.consume(stream);
       } catch (err) {
         if (signal.aborted) break;
         if (!isEngineDown(err)) this.options.log.warn({ err: (err as Error).message }, "docker events stream failed");
       }
+      this.streamConnected = false;
       if (signal.aborted) break;
       await sleep(Math.round(delay * (0.5 + Math.random() / 2)), signal);
       delay = Math.min(delay * 2, max);
@@ -238,10 +272,18 @@ export class ContainerSource implements MetricSource {
     switch (action) {
       case "start":
       case "restart":
+        // A new pid and restart count: the next cycle inspects it afresh.
+        this.cache.delete(id);
+        this.toInspect.add(id);
+        break;
       case "die":
       case "destroy":
-        // A new pid, restart count or none at all: the next cycle asks the engine afresh.
         this.cache.delete(id);
+        this.toInspect.delete(id);
+        break;
+      case "pause":
+      case "unpause":
+        if (entry) entry.meta.state = action === "pause" ? "paused" : "running";
         break;
       case "health_status":
         if (entry && detail) entry.meta.health = detail;

@@ -17,6 +17,7 @@ class FakeEngine implements DockerApi {
   down = false;
   listed: ListedContainer[] = [{ Id: ID, State: "running", Status: "Up 1 minute (healthy)" }];
   inspects = 0;
+  lists = 0;
   streams: PassThrough[] = [];
 
   private refuse(): Error {
@@ -24,6 +25,7 @@ class FakeEngine implements DockerApi {
   }
   listContainers = async () => {
     if (this.down) throw this.refuse();
+    this.lists++;
     return this.listed;
   };
   inspect = async (id: string): Promise<InspectInfo> => {
@@ -34,7 +36,7 @@ class FakeEngine implements DockerApi {
       Name: "/shop_api.1.t1",
       Config: { Image: "shop/api:1", Labels: { "com.docker.swarm.service.name": "shop_api", "com.docker.stack.namespace": "shop", "com.docker.swarm.task.name": "shop_api.1.t1" } },
       HostConfig: { NetworkMode: "default" },
-      State: { Status: "running", Pid: Number(PID), StartedAt: "2026-11-27T10:00:00Z" },
+      State: { Status: "running", Pid: Number(PID), StartedAt: "2026-11-27T10:00:00Z", Health: { Status: "starting" } },
     };
   };
   events = async () => {
@@ -68,8 +70,9 @@ describe("ContainerSource", () => {
     const engine = new FakeEngine();
     const s = make(engine, []);
     const [first] = await s.sample();
-    await s.sample();
+    const [second] = await s.sample();
     expect(engine.inspects).toBe(1);
+    expect(first?.metrics.find((m) => m.name === "vigie.container.health")?.points[0]?.attributes).toEqual({ "container.health.status": "starting" });
     expect(first?.resource).toMatchObject({ ...BASE, "container.id": ID, "service.name": "api", "service.namespace": "shop", "docker.swarm.task.slot": 1 });
     const byName = new Map(first!.metrics.map((m) => [m.name, m]));
     expect(byName.get("container.cpu.time")?.points).toEqual([
@@ -77,7 +80,8 @@ describe("ContainerSource", () => {
       { attributes: { "cpu.mode": "system" }, value: 1.511412 },
     ]);
     expect(byName.get("vigie.container.memory.limit")?.points[0]?.value).toBe(268435456);
-    expect(byName.get("vigie.container.health")?.points[0]?.attributes).toEqual({ "container.health.status": "healthy" });
+    // The list's status column refreshes the health between inspects.
+    expect(second?.metrics.find((m) => m.name === "vigie.container.health")?.points[0]?.attributes).toEqual({ "container.health.status": "healthy" });
     expect(byName.get("container.network.io")?.points.length).toBe(2);
     expect(byName.get("vigie.container.start_time")?.points[0]?.value).toBe(Date.parse("2026-11-27T10:00:00Z") / 1000);
   });
@@ -139,5 +143,25 @@ describe("ContainerSource", () => {
     await until("the first stream", () => engine.streams.length === 1);
     engine.streams[0]!.end();
     await until("a second stream", () => engine.streams.length === 2);
+  });
+
+  it("keeps the set current from events while the stream is up, asking for the list only every few cycles", async () => {
+    const engine = new FakeEngine();
+    engine.listed = [];
+    const events: Event[] = [];
+    source = new ContainerSource({ api: engine, hostRoot: ROOT, resource: BASE, log: silent, onEvents: (e) => events.push(...e), eventBatchMs: 1, listEveryCycles: 3 });
+    const s = source;
+    s.start();
+    await until("the events stream", () => engine.streams.length === 1);
+    expect(await s.sample()).toHaveLength(0); // the first cycle after connecting lists
+    expect(engine.lists).toBe(1);
+    engine.streams[0]!.write(JSON.stringify({ Type: "container", Action: "start", Actor: { ID, Attributes: { name: "shop_api.1.t1" } }, timeNano: 1 }) + "\n");
+    await until("the start event", () => events.length === 1);
+    expect(await s.sample()).toHaveLength(1); // known from the event, inspected, without a list
+    expect(engine.lists).toBe(1);
+    await s.sample();
+    expect(engine.lists).toBe(1);
+    await s.sample();
+    expect(engine.lists).toBe(2); // the safety-net list, three cycles after the first
   });
 });
