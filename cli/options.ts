@@ -15,6 +15,7 @@ export function agentOptions(config: Config, log: Logger): AgentOptions {
     spoolMaxBytes: config.agent.spoolMaxBytes,
     nodeId: config.nodeId,
     hostname: config.hostname,
+    checks: config.checks,
     log,
   };
 }

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { parseBytes, parseDuration } from "../../lib/index.js";
+import { ChecksSectionSchema } from "../../agent/checks/config.js";
 
 /** A duration (`10s`, `5m`, `1h30m`, or milliseconds) → milliseconds. */
 export const duration = (min = 0) =>
@@ -128,6 +129,12 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    /**
+     * Status checks of endpoints outside containers (containers declare theirs with
+     * `vigie.check.*` labels): name, url, conditions, interval, timeout, thresholds. As an
+     * environment variable (`VIGIE_CHECKS`), a JSON array.
+     */
+    checks: ChecksSectionSchema.default([]),
   })
   .strict();
 
