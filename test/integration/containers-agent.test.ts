@@ -31,7 +31,11 @@ describe("agent with containers: Swarm identity, container metrics and events on
     nc = await connect({ servers: nats.url });
     await ensureStreams(await jetstreamManager(nc), { maxAgeMs: 600_000, maxBytes: -1, replicas: 1 });
     // JetStream publishes are plain messages on their subject: a subscriber sees each one.
-    nc.subscribe("vigie.v1.>", { callback: (_err, m) => received.push(JSON.parse(m.string()) as Envelope) });
+    nc.subscribe("vigie.v1.>", {
+      callback: (_err, m) => {
+        received.push(JSON.parse(m.string()) as Envelope);
+      },
+    });
     dataDir = mkdtempSync(path.join(tmpdir(), "vigie-containers-agent-"));
     agent = await startAgent({ natsUrl: nats.url, intervalMs: 500, listen: "127.0.0.1:0", dataDir, hostRoot: "/", spoolMaxBytes: 16 << 20, log: testLog });
   });

@@ -31,7 +31,11 @@ describe("the Docker engine going away and coming back (dockerd really stopped)"
     nats = await startNats();
     nc = await connect({ servers: nats.url });
     await ensureStreams(await jetstreamManager(nc), { maxAgeMs: 600_000, maxBytes: -1, replicas: 1 });
-    nc.subscribe("vigie.v1.>", { callback: (_err, m) => received.push(JSON.parse(m.string()) as Envelope) });
+    nc.subscribe("vigie.v1.>", {
+      callback: (_err, m) => {
+        received.push(JSON.parse(m.string()) as Envelope);
+      },
+    });
     dataDir = mkdtempSync(path.join(tmpdir(), "vigie-docker-outage-"));
     agent = await startAgent({
       natsUrl: nats.url,
