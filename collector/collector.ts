@@ -13,6 +13,10 @@ import { ExpositionRenderer } from "./exposition/render.js";
 import { renderNodeStatus } from "./exposition/nodes.js";
 import { nodeStatus, type AbsenceOptions } from "./history/absence.js";
 import { LatestMetrics } from "./history/latest.js";
+import { registerHistoryMetrics } from "./history/metrics.js";
+import { MetricsHistory, type HistoryOptions } from "./history/store.js";
+import { queryRoutes } from "./api/routes/query.js";
+import { Periodic } from "../lib/index.js";
 import { Ingest } from "./ingest/ingest.js";
 import { ensureStreams } from "./ingest/streams.js";
 import { createCollectorMetrics } from "./selfmetrics.js";
@@ -51,6 +55,8 @@ export interface CollectorOptions {
    * socket exists, every 10 s.
    */
   swarm?: { enabled?: boolean; socketPath?: string; intervalMs?: number };
+  /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
+  history?: HistoryOptions;
   /** Extra route modules (checks, alerts, …), registered after the built-in ones. */
   routes?: RouteModule[];
   log: Logger;
@@ -75,12 +81,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const store = new StateStore(path.join(options.dataDir, "collector", "state.db"));
   const checks = attachChecks({ store, now });
   const latest = new LatestMetrics({ defaultIntervalMs: absence.defaultIntervalMs });
+  const history = new MetricsHistory(path.join(options.dataDir, "collector", "history.db"), { ...options.history, now });
 
   let nc: NatsConnection;
   try {
     nc = await connect({ servers: options.natsUrl, name: "vigie-collector", maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
   } catch (err) {
     store.close();
+    history.close();
     throw new Error(`cannot connect to NATS at ${options.natsUrl}: ${(err as Error).message}`, { cause: err });
   }
   let natsUp = true;
@@ -103,7 +111,10 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     store: (env) => {
       const accepted = store.accept(env, now()).accepted;
       // In-memory views are derived after the message is durable; a restart rebuilds them.
-      if (accepted && env.kind === "metrics") latest.apply(env);
+      if (accepted && env.kind === "metrics") {
+        latest.apply(env);
+        history.append(env);
+      }
       return accepted;
     },
     now,
@@ -121,6 +132,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     registerSwarmMetrics(metrics.registry, () => swarm.view());
     swarm.start();
   }
+  registerHistoryMetrics(metrics.registry, history);
+  const flushLoop = new Periodic(
+    { name: "history-flush", intervalMs: 15_000, runAtStart: false, onError: (err) => log.error({ err: (err as Error).message }, "history flush failed") },
+    async () => {
+      history.flush(now());
+    },
+  );
+  flushLoop.start();
   const renderer = new ExpositionRenderer();
   const exposition = () => {
     const t = now();
@@ -139,6 +158,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: store.listNodes().length } }),
       }),
       nodeRoutes({ store, latest, absence, now }),
+      queryRoutes({ history, now }),
       ...(swarm ? [(app: Parameters<typeof swarmRoutes>[0]) => swarmRoutes(app, swarm)] : []),
       ...(options.routes ?? []),
     ],
@@ -159,6 +179,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await swarm?.stop();
       await app.close();
       await ingest.stop();
+      await flushLoop.stop();
+      history.flush(now());
+      history.close();
       await nc.drain().catch(() => nc.close());
       store.close();
       log.info("collector stopped");

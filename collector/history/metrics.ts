@@ -1,0 +1,28 @@
+import { Counter, Gauge, type Registry } from "prom-client";
+import type { MetricsHistory } from "./store.js";
+
+/** The history's own health under `vigie_history_*`. */
+export function registerHistoryMetrics(registry: Registry, history: MetricsHistory): void {
+  new Gauge({ name: "vigie_history_series", help: "Series held in memory at sample resolution.", registers: [registry], collect() { this.set(history.stats.series); } });
+  new Gauge({ name: "vigie_history_sample_bytes", help: "Bytes held by in-memory samples.", registers: [registry], collect() { this.set(history.sampleBytes()); } });
+  let seenDropped = 0;
+  new Counter({
+    name: "vigie_history_series_dropped_total",
+    help: "Samples of new series refused because the history holds its maximum of series.",
+    registers: [registry],
+    collect() {
+      this.inc(history.stats.droppedSeries - seenDropped);
+      seenDropped = history.stats.droppedSeries;
+    },
+  });
+  let seenRollups = 0;
+  new Counter({
+    name: "vigie_history_rollups_written_total",
+    help: "1-minute rollups written to disk.",
+    registers: [registry],
+    collect() {
+      this.inc(history.stats.rollupsWritten - seenRollups);
+      seenRollups = history.stats.rollupsWritten;
+    },
+  });
+}

@@ -1,0 +1,33 @@
+import { ATTR, type Attributes } from "../../protocol/index.js";
+
+/** Resource attributes that become labels of a container's series (bounded: no ids). */
+export const RESOURCE_LABELS: readonly string[] = [
+  ATTR.containerName,
+  ATTR.containerImageName,
+  ATTR.serviceName,
+  ATTR.serviceNamespace,
+  ATTR.swarmServiceName,
+  ATTR.swarmTaskSlot,
+];
+
+/** Point attributes summed away in history by default: per-core CPU would multiply the series by the core count. */
+export const DEFAULT_DROPPED_ATTRIBUTES: readonly string[] = [ATTR.cpuLogicalNumber];
+
+export type Labels = Record<string, string>;
+
+/** Labels of one point's series: `node` (hostname), the resource's bounded attributes, the point's attributes. */
+export function seriesLabels(hostname: string, resource: Attributes, point: Attributes | undefined, dropped: ReadonlySet<string>): Labels {
+  const labels: Labels = { node: hostname };
+  for (const k of RESOURCE_LABELS) {
+    const v = resource[k];
+    if (v !== undefined) labels[k] = String(v);
+  }
+  if (point) for (const [k, v] of Object.entries(point)) if (!dropped.has(k)) labels[k] = String(v);
+  return labels;
+}
+
+export function seriesKey(metric: string, labels: Labels): string {
+  let key = metric;
+  for (const k of Object.keys(labels).sort()) key += `\u0000${k}=${labels[k]}`;
+  return key;
+}
