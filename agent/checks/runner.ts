@@ -192,7 +192,8 @@ export class CheckRunner {
     };
     this.checks.set(definition.id, s);
     this.activeChanged = true;
-    const delay = Math.floor(this.random() * Math.min(definition.intervalMs, this.options.maxJitterMs ?? 10_000));
+    // A check in error costs nothing to report: it goes out at once, so the reason is seen soon.
+    const delay = definition.configError ? 0 : Math.floor(this.random() * Math.min(definition.intervalMs, this.options.maxJitterMs ?? 10_000));
     s.jitter = setTimeout(() => {
       s.jitter = undefined;
       if (!s.stopped) s.loop.start();
