@@ -16,6 +16,7 @@ import { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
 import { MetricsHistory, type HistoryOptions } from "./history/store.js";
 import { queryRoutes } from "./api/routes/query.js";
+import { replayMetrics } from "./history/replay.js";
 import { Periodic } from "../lib/index.js";
 import { Ingest } from "./ingest/ingest.js";
 import { ensureStreams } from "./ingest/streams.js";
@@ -120,6 +121,15 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     now,
     log,
   });
+  // The history window lives in memory: read it back from the stream before new messages arrive.
+  const replayed = await replayMetrics(nc, { since: now() - history.windowMs, maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES }, (env) => {
+    latest.apply(env);
+    history.append(env);
+  }).catch((err: unknown) => {
+    log.warn({ err: (err as Error).message }, "could not replay the metrics history from the stream");
+    return 0;
+  });
+  if (replayed > 0) log.info({ messages: replayed }, "metrics history rebuilt from the stream");
   await ingest.start();
 
   const metrics = createCollectorMetrics(ingest.stats, store, now);
