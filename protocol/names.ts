@@ -17,6 +17,8 @@ export const METRIC = {
   pagingUsage: "system.paging.usage", // updowncounter, By, {system.paging.state: used|free} (swap)
   filesystemUsage: "system.filesystem.usage", // updowncounter, By, {system.device, system.filesystem.state: used|free|reserved, .type, .mode, .mountpoint}
   filesystemLimit: "system.filesystem.limit", // updowncounter, By, same without state
+  /** gauge, 1 when a filesystem could not be measured (statfs failed or hung, mount not visible under the host root), else 0. */
+  filesystemError: "vigie.system.filesystem.error",
   diskIo: "system.disk.io", // counter, By, {system.device, disk.io.direction}
   diskOperations: "system.disk.operations", // counter, {operation}, {system.device, disk.io.direction}
   diskIoTime: "system.disk.io_time", // counter, s, {system.device}

@@ -101,19 +101,24 @@ export interface FsSpace {
  * OTel's filesystem states from statfs: used = blocks − bfree, free = bavail (what an
  * unprivileged user can still write), reserved = bfree − bavail (root's reserve); the limit is
  * blocks. node_exporter's size, free and avail are limit, free + reserved and free.
- * Filesystems of size zero are left out.
+ * A filesystem without `space` could not be measured (statfs failed or hung, or the mount is not
+ * visible under the host root): it gets only `vigie.system.filesystem.error` = 1, never numbers
+ * that belong to another filesystem. Filesystems of size zero are left out.
  */
-export function filesystemMetrics(filesystems: { mount: Mount; space: FsSpace }[]): Metric[] {
+export function filesystemMetrics(filesystems: { mount: Mount; space?: FsSpace }[]): Metric[] {
   const usage = [];
   const limit = [];
+  const errors = [];
   for (const { mount, space } of filesystems) {
-    if (space.blocks <= 0) continue;
+    if (space !== undefined && space.blocks <= 0) continue;
     const attributes = {
       [ATTR.device]: mount.device,
       [ATTR.filesystemType]: mount.fsType,
       [ATTR.filesystemMode]: mount.readOnly ? "ro" : "rw",
       [ATTR.filesystemMountpoint]: mount.mountPoint,
     };
+    errors.push({ attributes, value: space === undefined ? 1 : 0 });
+    if (space === undefined) continue;
     const bytes = (blocks: number) => Math.max(0, blocks) * space.bsize;
     usage.push(
       { attributes: { ...attributes, [ATTR.filesystemState]: "used" }, value: bytes(space.blocks - space.bfree) },
@@ -122,9 +127,13 @@ export function filesystemMetrics(filesystems: { mount: Mount; space: FsSpace }[
     );
     limit.push({ attributes, value: bytes(space.blocks) });
   }
-  if (limit.length === 0) return [];
-  return [
-    { name: METRIC.filesystemUsage, type: "updowncounter", unit: "By", points: usage },
-    { name: METRIC.filesystemLimit, type: "updowncounter", unit: "By", points: limit },
-  ];
+  const out: Metric[] = [];
+  if (limit.length > 0) {
+    out.push(
+      { name: METRIC.filesystemUsage, type: "updowncounter", unit: "By", points: usage },
+      { name: METRIC.filesystemLimit, type: "updowncounter", unit: "By", points: limit },
+    );
+  }
+  if (errors.length > 0) out.push({ name: METRIC.filesystemError, type: "gauge", unit: "1", points: errors });
+  return out;
 }

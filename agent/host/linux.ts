@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statfs } from "node:fs";
+import { readdirSync, readFileSync, stat, statfs } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { Metric } from "../../protocol/index.js";
@@ -15,6 +15,27 @@ import { parseLoadavg, parseUptime, systemMetrics } from "./system.js";
 /** Sensors are looked for again every this many cycles (a driver loaded late, a disk plugged in). */
 const SENSOR_DISCOVERY_EVERY = 100;
 
+/** How long a statfs may take before its filesystem is reported as an error for this cycle. */
+const STATFS_TIMEOUT_MS = 1000;
+
+/** The two filesystem calls made per mount and cycle, asynchronous because a network filesystem can hang. */
+export interface FsPort {
+  statfs(path: string, callback: (err: Error | null, space: FsSpace) => void): void;
+  /** The device number (`st_dev`) of a path. */
+  dev(path: string, callback: (err: Error | null, dev: bigint) => void): void;
+}
+
+const nodeFs: FsPort = {
+  statfs: (p, callback) => statfs(p, callback),
+  dev: (p, callback) => stat(p, { bigint: true }, (err, s) => callback(err, s?.dev ?? -1n)),
+};
+
+export interface LinuxHostOptions {
+  /** Default 1 s. */
+  statfsTimeoutMs?: number;
+  fs?: FsPort;
+}
+
 /** The mount tables tried in order: the host's init first, so a containerized agent sees the host's mounts. */
 const MOUNT_TABLES: [string, (text: string) => Mount[]][] = [
   ["proc/1/mountinfo", parseMountinfo],
@@ -26,23 +47,27 @@ const MOUNT_TABLES: [string, (text: string) => Mount[]][] = [
  * The Linux edge: reads `/proc`, `/sys` and `statfs` under a host root and hands the text to
  * the pure parsers. `/proc` and `/sys` files are read synchronously (they live in memory and
  * one synchronous read is several times cheaper than a promise round trip); `statfs` is
- * asynchronous because a network filesystem can hang, and a mount whose previous `statfs` has
- * not returned yet is skipped rather than piled up.
+ * asynchronous and bounded by a timeout, and a mount whose previous call has not returned is
+ * skipped rather than piled up, so a hung network filesystem costs one error point, not a cycle.
  */
 export class LinuxHost {
-  private readonly stuck = new Set<string>();
+  private readonly pending = new Set<string>();
   private sensors: Sensor[] | undefined;
   private cycles = 0;
   private mountTable = 0;
+  private readonly fs: FsPort;
+  private readonly statfsTimeoutMs: number;
+  /** Under a host root other than `/`, a mount made after the agent started may not be visible. */
+  private readonly verifyMounts: boolean;
 
   constructor(
     private readonly root: string,
     private readonly filters: CompiledFilters,
-  ) {}
-
-  /** Mount points whose `statfs` has not answered (reported so a hung NFS mount is visible). */
-  get stuckMounts(): string[] {
-    return [...this.stuck];
+    options: LinuxHostOptions = {},
+  ) {
+    this.fs = options.fs ?? nodeFs;
+    this.statfsTimeoutMs = options.statfsTimeoutMs ?? STATFS_TIMEOUT_MS;
+    this.verifyMounts = path.resolve(root) !== "/";
   }
 
   /** Static facts from the host's own files (not the container's): OS, kernel, CPU model. */
@@ -65,7 +90,7 @@ export class LinuxHost {
     const netdev = this.read("proc/net/dev");
     const mounts = selectMounts(this.readMounts(), { excludeTypes: this.filters.fsTypes, excludeMountPoints: this.filters.mountPoints });
     const temperatures = this.readTemperatures();
-    const filesystems = await this.statfsAll(mounts);
+    const filesystems = await Promise.all(mounts.map(async (mount) => ({ mount, space: await this.measure(mount) })));
     return [
       ...cpuMetrics(stat.cpus),
       ...systemMetrics(load, uptime, stat.bootTime),
@@ -98,18 +123,31 @@ export class LinuxHost {
     return [];
   }
 
-  private statfsAll(mounts: Mount[]): Promise<{ mount: Mount; space: FsSpace }[]> {
-    const one = (mount: Mount) =>
-      new Promise<{ mount: Mount; space: FsSpace } | undefined>((resolve) => {
-        const target = this.path(mount.mountPoint);
-        if (this.stuck.has(target)) return resolve(undefined);
-        this.stuck.add(target);
-        statfs(target, (err, s) => {
-          this.stuck.delete(target);
-          resolve(err ? undefined : { mount, space: s });
-        });
+  /**
+   * statfs of a mount point under the host root; undefined when it fails, takes longer than the
+   * timeout, is still pending from an earlier cycle, or — under a host root other than `/` —
+   * the path is a plain directory of its parent's filesystem (the host mounted it after the
+   * agent's bind mount was made, without propagation): statfs would measure the wrong filesystem.
+   */
+  private measure(mount: Mount): Promise<FsSpace | undefined> {
+    const target = this.path(mount.mountPoint);
+    if (this.pending.has(target)) return Promise.resolve(undefined);
+    this.pending.add(target);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), this.statfsTimeoutMs);
+      timer.unref();
+      const done = (space: FsSpace | undefined) => {
+        this.pending.delete(target);
+        clearTimeout(timer);
+        resolve(space);
+      };
+      const statfsNow = () => this.fs.statfs(target, (err, space) => done(err ? undefined : space));
+      if (!this.verifyMounts || mount.mountPoint === "/") return statfsNow();
+      this.fs.dev(target, (err, dev) => {
+        if (err) return done(undefined);
+        this.fs.dev(path.dirname(target), (err2, parentDev) => (err2 || parentDev === dev ? done(undefined) : statfsNow()));
       });
-    return Promise.all(mounts.map(one)).then((all) => all.filter((x) => x !== undefined));
+    });
   }
 
   private readTemperatures(): { sensor: Sensor; celsius: number }[] {

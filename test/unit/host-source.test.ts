@@ -30,8 +30,12 @@ describe("HostSource on a captured host root", () => {
     expect(metric(METRIC.bootTime)!.points[0]!.value).toBe(1795802137);
     expect(metric(METRIC.diskIo)!.points.map((p) => p.attributes!["system.device"])).toEqual(["vda", "vda"]);
     expect(metric(METRIC.networkIo)!.points.some((p) => p.attributes!["network.interface.name"] === "lo")).toBe(false);
-    // Only `/` exists in the tree (statfs of the fixture directory itself); `/mnt/tools` does not and is skipped.
+    // `/` is the fixture directory itself; `/mnt/tools` does not exist in the tree: an error, not numbers.
     expect(metric(METRIC.filesystemLimit)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"])).toEqual(["/"]);
+    expect(metric(METRIC.filesystemError)!.points.map((p) => [p.attributes!["system.filesystem.mountpoint"], p.value])).toEqual([
+      ["/", 0],
+      ["/mnt/tools", 1],
+    ]);
     expect(metric(METRIC.temperature)).toBeUndefined();
   });
 
@@ -49,10 +53,12 @@ describe("HostSource on a captured host root", () => {
     expect(metric(METRIC.temperatureLimit)!.points).toHaveLength(2);
   });
 
-  it("runs statfs on mount points under the host root, spaces included", async () => {
+  it("reports a mount point that is only a directory under the host root as an error, not with its parent's numbers", async () => {
     const { metric } = await sampleTree("sensors-odd");
-    const mountpoints = metric(METRIC.filesystemLimit)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"]);
-    expect(mountpoints).toEqual(["/", "/mnt/my disk", "/data"]);
+    expect(metric(METRIC.filesystemLimit)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"])).toEqual(["/"]);
+    // `mnt/my disk` and `data` exist in the tree as plain directories of the fixture's filesystem.
+    const errors = metric(METRIC.filesystemError)!.points.filter((p) => p.value === 1).map((p) => p.attributes!["system.filesystem.mountpoint"]);
+    expect(errors).toEqual(["/run", "/mnt/my disk", "/data", "/mnt/nfs", "/mnt/over", "/var/lib/db"]);
   });
 
   it("applies the configured exclusions", async () => {
@@ -60,7 +66,8 @@ describe("HostSource on a captured host root", () => {
     const ifaces = new Set(metric(METRIC.networkIo)!.points.map((p) => p.attributes!["network.interface.name"]));
     expect([...ifaces]).toEqual(["lo", "vethab12cd3", "docker_gwbridge"]);
     expect(new Set(metric(METRIC.diskIo)!.points.map((p) => p.attributes!["system.device"])).size).toBe(9);
-    expect(metric(METRIC.filesystemLimit)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"])).toEqual(["/", "/data"]);
+    // With `/mnt/my disk` left out, the bind mount `/srv/data` is what remains of that filesystem.
+    expect(metric(METRIC.filesystemError)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"])).toEqual(["/", "/run", "/srv/data", "/data", "/var/lib/db"]);
   });
 
   it("refuses an invalid exclusion at construction", () => {
