@@ -30,6 +30,11 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     streamReplicas: config.nats.streamReplicas,
     durable: config.collector.durable,
     maxMessageBytes: config.collector.maxMessageBytes,
+    apiToken: config.api.token,
+    apiTokensFile: config.api.tokensFile,
+    metricsAuth: config.api.metricsAuth,
+    history: { windowMs: config.collector.historyWindow, retentionMs: config.collector.historyRetention, maxSeries: config.collector.historyMaxSeries, intervalMs: config.interval },
+    absence: { downAfterMs: config.collector.nodeDownAfter, defaultIntervalMs: config.interval },
     log,
   };
 }

@@ -85,6 +85,8 @@ export const ConfigSchema = z
         token: z.string().min(16, "tokens must be at least 16 characters").optional(),
         /** A file of tokens with scopes (VIGIE_API_TOKENS_FILE). */
         tokensFile: z.string().optional(),
+        /** Require a read token on /metrics too (default: open, for Prometheus). */
+        metricsAuth: bool().default(false),
       })
       .strict()
       .default({}),
@@ -119,6 +121,14 @@ export const ConfigSchema = z
         durable: z.string().regex(/^[A-Za-z0-9_-]+$/).default("vigie-collector"),
         /** Largest message accepted; larger ones go to the dead letters. */
         maxMessageBytes: bytes().default("1MiB"),
+        /** How long metrics are kept at sample resolution, in memory. */
+        historyWindow: duration(60_000).default("1h"),
+        /** How long 1-minute rollups are kept on disk. */
+        historyRetention: duration(3_600_000).default("7d"),
+        /** Most series the history holds in memory; further ones are dropped and counted. */
+        historyMaxSeries: int(1_000, 50_000_000).default(500_000),
+        /** Silence after which a node is down (it is stale after 3 of its intervals). */
+        nodeDownAfter: duration(1_000).default("2m"),
       })
       .strict()
       .default({}),
