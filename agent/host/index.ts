@@ -23,7 +23,9 @@ interface HostReader {
  * The host's hardware: CPU, load, memory, swap, filesystems, disk I/O, network I/O,
  * temperatures, uptime and boot time, as one resource carrying the static facts (OS, CPU model)
  * as attributes. On Linux it reads `/proc`, `/sys` and `statfs` under the host root — no child
- * process, well under a millisecond; elsewhere it falls back to Node's `os` and systeminformation.
+ * process, about a millisecond of CPU; elsewhere it falls back to Node's `os` and systeminformation.
+ * Throws at construction when an exclusion is not a valid expression or, on Linux, when the host
+ * root holds no `/proc`.
  */
 export class HostSource implements MetricSource {
   readonly name = "host";
@@ -32,9 +34,14 @@ export class HostSource implements MetricSource {
 
   constructor(private readonly options: HostSourceOptions) {
     const filters = compileFilters(options);
-    this.reader = existsSync(path.join(options.hostRoot, "proc", "stat"))
-      ? Promise.resolve(new LinuxHost(options.hostRoot, filters))
-      : import("./portable.js").then(({ PortableHost }) => new PortableHost(filters));
+    if (process.platform === "linux" && !existsSync(path.join(options.hostRoot, "proc", "stat"))) {
+      // Falling back to the agent's own view would report the container, not the host: refuse to start.
+      throw new Error(`host root ${options.hostRoot} has no proc/stat: mount the host's / there read-only (e.g. /:/host:ro) or set agent.hostRoot`);
+    }
+    this.reader =
+      process.platform === "linux"
+        ? Promise.resolve(new LinuxHost(options.hostRoot, filters))
+        : import("./portable.js").then(({ PortableHost }) => new PortableHost(filters));
   }
 
   async sample(): Promise<ResourceMetrics[]> {

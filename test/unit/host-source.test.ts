@@ -70,6 +70,10 @@ describe("HostSource on a captured host root", () => {
     expect(metric(METRIC.filesystemError)!.points.map((p) => p.attributes!["system.filesystem.mountpoint"])).toEqual(["/", "/run", "/srv/data", "/data", "/var/lib/db"]);
   });
 
+  it.runIf(process.platform === "linux")("refuses a host root without /proc rather than sampling the agent's own view", () => {
+    expect(() => new HostSource({ hostRoot: path.join(FIXTURES, "missing"), resource })).toThrow(/has no proc\/stat/);
+  });
+
   it("refuses an invalid exclusion at construction", () => {
     expect(() => new HostSource({ hostRoot: "/", resource, diskDevicesExclude: "(" })).toThrow(/diskDevicesExclude/);
   });
