@@ -92,17 +92,19 @@ describe("API authentication", () => {
   });
 
   it("never shows a stack-limited token the series of another stack", async () => {
-    const all = await app().inject({ url: "/api/v1/query?metric=container.memory.usage", headers: bearer(READER) });
-    expect(all.json().results.map((r: { labels: Record<string, string> }) => r.labels["service.namespace"]).sort()).toEqual(["blog", "shop"]);
-    const shop = await app().inject({ url: "/api/v1/query?metric=container.memory.usage&match[]=service.namespace=~.*", headers: bearer(SHOP) });
-    expect(shop.json().results.map((r: { labels: Record<string, string> }) => r.labels["service.namespace"])).toEqual(["shop"]);
+    type Body = { results: { labels: Record<string, string> }[] };
+    const all = (await app().inject({ url: "/api/v1/query?metric=container.memory.usage", headers: bearer(READER) })).json<Body>();
+    expect(all.results.map((r) => r.labels["service.namespace"]).sort()).toEqual(["blog", "shop"]);
+    const shop = (await app().inject({ url: "/api/v1/query?metric=container.memory.usage&match[]=service.namespace=~.*", headers: bearer(SHOP) })).json<Body>();
+    expect(shop.results.map((r) => r.labels["service.namespace"])).toEqual(["shop"]);
   });
 
   it("documents every route in /api/v1/openapi.json, with its parameters", async () => {
-    const doc = (await app().inject({ url: "/api/v1/openapi.json", headers: bearer(READER) })).json();
+    type Doc = { openapi: string; paths: Record<string, Record<string, { parameters: unknown; "x-vigie-scope"?: string }>> };
+    const doc = (await app().inject({ url: "/api/v1/openapi.json", headers: bearer(READER) })).json<Doc>();
     expect(doc.openapi).toBe("3.0.3");
-    const range = doc.paths["/api/v1/query_range"].get;
-    expect(range.parameters.map((p: { name: string }) => p.name)).toEqual(expect.arrayContaining(["metric", "match[]", "from", "to", "step", "agg", "by"]));
-    expect(doc.paths["/api/v1/silences"].post["x-vigie-scope"]).toBe("admin");
+    const range = doc.paths["/api/v1/query_range"]!.get!;
+    expect((range.parameters as { name: string }[]).map((p) => p.name)).toEqual(expect.arrayContaining(["metric", "match[]", "from", "to", "step", "agg", "by"]));
+    expect(doc.paths["/api/v1/silences"]!.post!["x-vigie-scope"]).toBe("admin");
   });
 });
