@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { ResourceMetrics } from "../protocol/index.js";
 import { ATTR } from "../protocol/index.js";
-import { Periodic, serveRoutes, type Logger } from "../lib/index.js";
+import { inSpan, Periodic, serveRoutes, type Logger } from "../lib/index.js";
 import { HostSource, type HostFilters } from "./host/index.js";
 import { ContainerSource, dockerApi } from "./containers/index.js";
 import { CheckRunner, dockerTargets, type CheckConfigInput, type CheckTarget } from "./checks/index.js";
@@ -106,7 +106,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected, () => containers?.dockerUp);
   if (spool.size > 0) log.info({ messages: spool.size }, "spool holds messages from an earlier run; they go first");
 
-  async function cycle(signal: AbortSignal): Promise<void> {
+  // One trace per cycle: sample here, publish in the publisher, ingest and store in the collector.
+  const cycle = (signal: AbortSignal) => inSpan("vigie.sample", { "host.name": identity.hostname, "node.id": identity.nodeId }, () => sampleCycle(signal));
+
+  async function sampleCycle(signal: AbortSignal): Promise<void> {
     const end = metrics.cycleDuration.startTimer();
     const time = Date.now();
     const results = await Promise.allSettled(sources.map((s) => s.sample(signal)));

@@ -2,7 +2,7 @@
 import { parseArgs } from "node:util";
 import { startAgent, AGENT_VERSION, type Agent } from "../agent/index.js";
 import { startCollector, type Collector } from "../collector/index.js";
-import { createLogger } from "../lib/index.js";
+import { createLogger, startTracing } from "../lib/index.js";
 import { ConfigError, configKeys, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { startNatsServer, type RunningNats } from "./nats-server.js";
@@ -125,22 +125,27 @@ function untilSignal(): Promise<string> {
 
 async function runAgent(config: Config): Promise<number> {
   const log = createLogger("vigie-agent", config.log.level);
+  const tracing = await startTracing("vigie-agent", AGENT_VERSION);
   const agent = await startAgent(agentOptions(config, log));
   await untilSignal();
   await agent.stop();
+  await tracing.shutdown();
   return 0;
 }
 
 async function runCollector(config: Config): Promise<number> {
   const log = createLogger("vigie-collector", config.log.level);
+  const tracing = await startTracing("vigie-collector", AGENT_VERSION);
   const collector = await startCollector(collectorOptions(config, log));
   await untilSignal();
   await collector.stop();
+  await tracing.shutdown();
   return 0;
 }
 
 async function runUp(config: Config): Promise<number> {
   const log = createLogger("vigie", config.log.level);
+  const tracing = await startTracing("vigie", AGENT_VERSION);
   let nats: RunningNats | undefined;
   let collector: Collector | undefined;
   let agent: Agent | undefined;
@@ -150,6 +155,7 @@ async function runUp(config: Config): Promise<number> {
     await agent?.stop().catch((e: unknown) => log.error({ err: (e as Error).message }, "agent stop failed"));
     await collector?.stop().catch((e: unknown) => log.error({ err: (e as Error).message }, "collector stop failed"));
     await nats?.stop();
+    await tracing.shutdown();
   };
   try {
     nats = await startNatsServer(config.nats.url, config.dataDir, (code) => natsDied(code));

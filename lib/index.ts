@@ -4,3 +4,4 @@ export * from "./periodic.js";
 export * from "./log.js";
 export * from "./promstats.js";
 export * from "./http.js";
+export * from "./tracing.js";

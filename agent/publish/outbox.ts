@@ -1,4 +1,5 @@
 import { randomUUID } from "node:crypto";
+import { currentTraceparent } from "../../lib/index.js";
 import { encode, messageId, subjectFor, SCHEMA, type Envelope, type Kind } from "../../protocol/index.js";
 import type { Spool } from "./spool.js";
 import type { Publisher } from "./publisher.js";
@@ -40,7 +41,7 @@ export class Outbox {
       time,
       payload,
     } as Envelope;
-    await this.spool.append(subjectFor(kind, this.identity.nodeId), messageId(this.bootId, seq), encode(envelope));
+    await this.spool.append(subjectFor(kind, this.identity.nodeId), messageId(this.bootId, seq), encode(envelope), currentTraceparent());
     this.publisher.wake();
   }
 }

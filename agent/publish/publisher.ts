@@ -1,5 +1,6 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
-import type { Logger } from "../../lib/index.js";
+import { headers } from "@nats-io/transport-node";
+import { contextFrom, currentTraceparent, inSpan, type Logger } from "../../lib/index.js";
 import type { Spool } from "./spool.js";
 
 export interface PublisherStats {
@@ -82,7 +83,18 @@ export class Publisher {
       const entry = js ? await this.spool.peek() : undefined;
       if (!js || !entry) return;
       try {
-        const ack = await js.publish(entry.subject, entry.data, { msgID: entry.msgId, timeout: this.options.ackTimeoutMs ?? 5000 });
+        const ack = await inSpan(
+          "vigie.publish",
+          { "messaging.system": "nats", "messaging.destination.name": entry.subject, "messaging.message.id": entry.msgId },
+          async () => {
+            // The trace goes along in the message's headers (W3C trace context), parented here.
+            const traceparent = currentTraceparent();
+            const h = traceparent ? headers() : undefined;
+            h?.set("traceparent", traceparent);
+            return js.publish(entry.subject, entry.data, { msgID: entry.msgId, timeout: this.options.ackTimeoutMs ?? 5000, headers: h });
+          },
+          contextFrom(entry.traceparent),
+        );
         if (ack.duplicate) this.stats.duplicates++;
         else this.stats.published++;
         await this.spool.remove(entry.id);

@@ -6,6 +6,8 @@ export interface SpoolEntry {
   id: number;
   subject: string;
   msgId: string;
+  /** W3C trace context of the sampling that made the message ("" when not tracing). */
+  traceparent: string;
   data: Uint8Array;
 }
 
@@ -23,7 +25,7 @@ const NAME = /^(\d{16})\.msg$/;
  * A bounded on-disk queue of messages waiting for JetStream's acknowledgement. A message is
  * written (atomically: temp file, then rename) before it is published and deleted only once
  * acknowledged; past `maxBytes` the oldest messages are dropped and counted. Survives restarts.
- * File layout: `<16-digit id>.msg` holding `subject\nmsgId\n` then the message bytes.
+ * File layout: `<16-digit id>.msg` holding `subject\nmsgId\ntraceparent\n` then the message bytes.
  */
 export class Spool {
   private readonly entries: { id: number; bytes: number }[] = [];
@@ -55,9 +57,9 @@ export class Spool {
     return this.entries.length;
   }
 
-  async append(subject: string, msgId: string, data: Uint8Array): Promise<void> {
+  async append(subject: string, msgId: string, data: Uint8Array, traceparent = ""): Promise<void> {
     const id = this.nextId++;
-    const head = Buffer.from(`${subject}\n${msgId}\n`, "utf8");
+    const head = Buffer.from(`${subject}\n${msgId}\n${traceparent}\n`, "utf8");
     const file = this.file(id);
     await writeFile(`${file}.tmp`, Buffer.concat([head, data]));
     await rename(`${file}.tmp`, file);
@@ -80,13 +82,20 @@ export class Spool {
         continue;
       }
       const a = buf.indexOf(10);
-      const b = buf.indexOf(10, a + 1);
-      if (a < 0 || b < 0) {
+      const b = a < 0 ? -1 : buf.indexOf(10, a + 1);
+      const c = b < 0 ? -1 : buf.indexOf(10, b + 1);
+      if (c < 0) {
         // A file cut short by a crash before rename cannot happen; one damaged on disk is dropped and counted.
         await this.dropOldest();
         continue;
       }
-      return { id: first.id, subject: buf.subarray(0, a).toString(), msgId: buf.subarray(a + 1, b).toString(), data: buf.subarray(b + 1) };
+      return {
+        id: first.id,
+        subject: buf.subarray(0, a).toString(),
+        msgId: buf.subarray(a + 1, b).toString(),
+        traceparent: buf.subarray(b + 1, c).toString(),
+        data: buf.subarray(c + 1),
+      };
     }
     return undefined;
   }

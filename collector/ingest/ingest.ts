@@ -1,7 +1,7 @@
 import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { decode, DEADLETTER_SUBJECT, KINDS, STREAMS, type DecodeError, type Envelope, type Kind } from "../../protocol/index.js";
-import type { Logger } from "../../lib/index.js";
+import { contextFrom, inSpan, type Logger } from "../../lib/index.js";
 
 export interface IngestStats {
   accepted: number;
@@ -79,8 +79,18 @@ export class Ingest {
       return;
     }
     const env = decoded.value;
-    if (this.options.store(env)) this.stats.accepted++;
-    else this.stats.duplicates++;
+    // Continue the agent's trace (W3C traceparent in the NATS headers) when there is one.
+    await inSpan(
+      "vigie.ingest",
+      { "messaging.system": "nats", "messaging.destination.name": m.subject, "node.id": env.node.id, "vigie.seq": env.agent.seq },
+      async (span) => {
+        const fresh = await inSpan("vigie.store", { "vigie.kind": env.kind }, async () => this.options.store(env));
+        span.setAttribute("vigie.duplicate", !fresh);
+        if (fresh) this.stats.accepted++;
+        else this.stats.duplicates++;
+      },
+      contextFrom(m.headers?.get("traceparent")),
+    );
     this.stats.lastLagSeconds = Math.max(0, (this.options.now() - env.time) / 1000);
     m.ack();
   }
