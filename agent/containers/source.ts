@@ -8,7 +8,7 @@ import { splitAction, toVigieEvent, type DockerEvent } from "./events.js";
 import { detectLayout, resolveContainerCgroup, type CgroupLayout, type ContainerCgroup } from "./layout.js";
 import { containerResource, metaFromInspect, type ContainerMeta } from "./metadata.js";
 import { containerMetrics } from "./metrics.js";
-import { readContainerStats } from "./reader.js";
+import { ContainerFiles, readContainerStats } from "./reader.js";
 
 export interface ContainerSourceOptions {
   api: DockerApi;
@@ -41,6 +41,7 @@ interface Entry {
   cgroup: ContainerCgroup | undefined;
   /** `/proc/<pid>/net/dev` under the host root, when the container has its own network namespace. */
   netDevFile: string | undefined;
+  files: ContainerFiles;
 }
 
 /**
@@ -103,9 +104,9 @@ export class ContainerSource implements MetricSource {
     for (const [id, entry] of this.cache) {
       entry.cgroup ??= this.resolveCgroup(entry.meta);
       if (!entry.cgroup) continue;
-      const stats = readContainerStats(entry.cgroup, entry.netDevFile);
+      const stats = readContainerStats(entry.cgroup, entry.netDevFile, entry.files);
       if (!stats) {
-        this.cache.delete(id); // stopped since it was listed; looked at afresh if it is back
+        this.forget(id); // stopped since it was listed; looked at afresh if it is back
         continue;
       }
       out.push({ resource: entry.resource, metrics: containerMetrics(stats, entry.meta) });
@@ -117,6 +118,7 @@ export class ContainerSource implements MetricSource {
     this.closing.abort();
     (this.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     await this.eventsLoop;
+    for (const id of [...this.cache.keys()]) this.forget(id);
     this.flush();
   }
 
@@ -127,7 +129,7 @@ export class ContainerSource implements MetricSource {
    */
   private reconcile(list: ListedContainer[]): void {
     const listed = new Set(list.map((c) => c.Id));
-    for (const id of this.cache.keys()) if (!listed.has(id)) this.cache.delete(id);
+    for (const id of [...this.cache.keys()]) if (!listed.has(id)) this.forget(id);
     for (const c of list) {
       const entry = this.cache.get(c.Id);
       if (!entry) {
@@ -154,9 +156,17 @@ export class ContainerSource implements MetricSource {
         }
         // A die or destroy that came while the inspect was on its way has the last word.
         if (!this.toInspect.delete(id) || meta.pid <= 0) return;
-        this.cache.set(id, { meta, resource: containerResource(meta, this.options.resource), cgroup: undefined, netDevFile: this.netDevFile(meta) });
+        this.forget(id);
+        this.cache.set(id, { meta, resource: containerResource(meta, this.options.resource), cgroup: undefined, netDevFile: this.netDevFile(meta), files: new ContainerFiles() });
       }),
     );
+  }
+
+  /** Drops a container from the cache and closes its files. */
+  private forget(id: string): void {
+    this.cache.get(id)?.files.close();
+    this.cache.delete(id);
+    this.unresolved.delete(id);
   }
 
   private resolveCgroup(meta: ContainerMeta): ContainerCgroup | undefined {
@@ -198,7 +208,7 @@ export class ContainerSource implements MetricSource {
     } else {
       log.warn({ err: error }, "docker engine unreachable; containers are not sampled until it is back");
       // Pids and cgroups are from the engine's previous life; inspect everything afresh.
-      this.cache.clear();
+      for (const id of [...this.cache.keys()]) this.forget(id);
       this.toInspect.clear();
     }
     this.emit({
@@ -273,12 +283,12 @@ export class ContainerSource implements MetricSource {
       case "start":
       case "restart":
         // A new pid and restart count: the next cycle inspects it afresh.
-        this.cache.delete(id);
+        this.forget(id);
         this.toInspect.add(id);
         break;
       case "die":
       case "destroy":
-        this.cache.delete(id);
+        this.forget(id);
         this.toInspect.delete(id);
         break;
       case "pause":

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ContainerSource, dockerApi } from "../../agent/containers/index.js";
@@ -6,6 +7,18 @@ import type { Event, ResourceMetrics } from "../../protocol/index.js";
 import { createService, ensureDocker, removeContainer, removeService, runContainer, uniqueName } from "../support/docker.js";
 import { testLog } from "../support/log.js";
 import { waitFor } from "../support/wait.js";
+
+/** utime + stime of a process, in seconds (from /proc/<pid>/stat, 10 ms ticks). */
+const processCpuSeconds = (pid: number) => {
+  const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+  const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  return (Number(f[11]) + Number(f[12])) / 100;
+};
+/** Idle + iowait seconds of all CPUs of the host. */
+const hostIdleSeconds = () => {
+  const f = readFileSync("/proc/stat", "utf8").split("\n")[0]!.split(/\s+/);
+  return (Number(f[4]) + Number(f[5])) / 100;
+};
 
 const BASE = { "host.name": "containers-test-host", "node.id": "containers-test-node" };
 
@@ -64,18 +77,29 @@ describe("containers on the real engine (swarm mode, cgroup files)", () => {
     }
   });
 
-  it("shows a container burning CPU using at least half a core (two samples apart)", async () => {
-    const { id, name } = await runContainer(docker, { cmd: ["sh", "-c", "while :; do :; done"] });
+  it("shows a container burning CPU using at least half a core (two samples apart), as the kernel accounts its process", async () => {
+    const { id, name, container } = await runContainer(docker, { cmd: ["sh", "-c", "while :; do :; done"] });
     containers.push(name);
+    const pid = ((await container.inspect()) as { State: { Pid: number } }).State.Pid;
     const first = await waitFor("the burner in a sample", () => sampleOf(id), 10_000, 100);
+    const proc0 = processCpuSeconds(pid);
+    const idle0 = hostIdleSeconds();
     const t0 = performance.now();
     await new Promise((r) => setTimeout(r, 2000));
     const second = await sampleOf(id);
+    const proc1 = processCpuSeconds(pid);
+    const idle1 = hostIdleSeconds();
     const elapsed = (performance.now() - t0) / 1000;
-    const cores = ((value(second, "vigie.container.cpu.total_time") ?? 0) - (value(first, "vigie.container.cpu.total_time") ?? 0)) / elapsed;
-    expect(cores).toBeGreaterThanOrEqual(0.5);
+    const used = (value(second, "vigie.container.cpu.total_time") ?? 0) - (value(first, "vigie.container.cpu.total_time") ?? 0);
+    // The cgroup's account agrees with the kernel's per-process one (10 ms ticks) for its only process.
+    expect(Math.abs(used - (proc1 - proc0))).toBeLessThanOrEqual(0.1 * (proc1 - proc0) + 0.05);
+    // A busy loop takes at least half a core, unless other work left no CPU free on this shared
+    // machine (then the scheduler, not Vigie, decides, and the host shows no idle time).
+    const idleCores = (idle1 - idle0) / elapsed;
+    if (idleCores > 0.2) expect(used / elapsed).toBeGreaterThanOrEqual(0.5);
+    else expect(used / elapsed).toBeGreaterThan(0.1);
     const user = (value(second, "container.cpu.time", { "cpu.mode": "user" }) ?? 0) - (value(first, "container.cpu.time", { "cpu.mode": "user" }) ?? 0);
-    expect(user / elapsed).toBeGreaterThan(0.25);
+    expect(user).toBeGreaterThan(used / 2);
     // Host networking: the host's traffic is not the container's.
     expect(second?.metrics.find((m) => m.name === "container.network.io")).toBeUndefined();
   });
