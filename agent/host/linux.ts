@@ -151,7 +151,7 @@ export class LinuxHost {
   }
 
   private readTemperatures(): { sensor: Sensor; celsius: number }[] {
-    if (this.sensors === undefined || this.cycles++ % SENSOR_DISCOVERY_EVERY === 0) this.sensors = this.discoverSensors();
+    if (this.cycles++ % SENSOR_DISCOVERY_EVERY === 0 || this.sensors === undefined) this.sensors = this.discoverSensors();
     const out = [];
     for (const sensor of this.sensors) {
       const celsius = parseMillidegrees(readOrUndefined(sensor.input));
