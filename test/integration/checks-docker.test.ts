@@ -2,7 +2,7 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRunner } from "../../agent/checks/runner.js";
 import { dockerTargets } from "../../agent/checks/docker-targets.js";
-import { DOCKER_SOCKET, ensureDocker, removeContainer, runContainer, uniqueName } from "../support/docker.js";
+import { createService, DOCKER_SOCKET, ensureDocker, removeContainer, removeService, runContainer, uniqueName } from "../support/docker.js";
 import { testLog } from "../support/log.js";
 import { freePort } from "../support/ports.js";
 import { waitFor } from "../support/wait.js";
@@ -10,6 +10,7 @@ import { waitFor } from "../support/wait.js";
 describe("status checks discovered from vigie.check.* labels on the real Docker engine", () => {
   let docker: Docker;
   const created: string[] = [];
+  const services: string[] = [];
   let runner: CheckRunner | undefined;
 
   beforeAll(async () => {
@@ -19,6 +20,7 @@ describe("status checks discovered from vigie.check.* labels on the real Docker 
   afterAll(async () => {
     await runner?.stop();
     for (const name of created) await removeContainer(docker, name);
+    for (const name of services) await removeService(docker, name);
   });
 
   it("discovers a labelled container, checks it over loopback, and forgets it when removed", async () => {
@@ -59,5 +61,33 @@ describe("status checks discovered from vigie.check.* labels on the real Docker 
     await removeContainer(docker, web);
     await waitFor("the removed container's check to stop", () => !runner!.list().some((c) => c.definition.id === `container/${web}`), 30_000);
     expect(runner.list().some((c) => c.definition.id === `container/${bridged}`)).toBe(true);
+  });
+
+  it("reads the labels of a Swarm service (on a manager) for its task containers", async () => {
+    const port = await freePort();
+    const name = uniqueName("checks-svc");
+    services.push(name);
+    await createService(docker, {
+      name,
+      cmd: ["sh", "-c", `mkdir -p /www && echo '{"status":"pass"}' > /www/health && exec httpd -f -p 127.0.0.1:${port} -h /www`],
+      labels: { "vigie.check.port": String(port), "vigie.check.path": "/health", "vigie.check.interval": "300ms" },
+      containerLabels: { "com.docker.stack.namespace": "vigietest" },
+    });
+    const svcRunner = new CheckRunner({ listTargets: dockerTargets({ socketPath: DOCKER_SOCKET }), discoveryIntervalMs: 300, maxJitterMs: 300, publish: async () => {}, log: testLog });
+    svcRunner.start();
+    try {
+      const result = await waitFor(
+        "a passing result for the service's task",
+        () => svcRunner.list().find((c) => c.definition.name === name && c.last?.up)?.last,
+        60_000,
+      );
+      expect(result).toMatchObject({ state: "up", status: "pass", health: { format: "health+json" } });
+      expect(result.check.id).toMatch(new RegExp(`^container/${name}\\.1\\.`));
+      expect(result.resource["service.namespace"]).toBe("vigietest");
+      await removeService(docker, name);
+      await waitFor("the service's check to stop", () => !svcRunner.list().some((c) => c.definition.name === name), 30_000);
+    } finally {
+      await svcRunner.stop();
+    }
   });
 });
