@@ -75,6 +75,12 @@ describe("condition compiler", () => {
     expect(run("[CONNECTED] == true", { connected: false })).toEqual({ success: false, pretty: "[CONNECTED] (false) == true" });
   });
 
+  it("compares a body that is not JSON as trimmed text, and reads [IP]", () => {
+    expect(run("[BODY] == ok", { body: "ok\n" }).success).toBe(true);
+    expect(run("[BODY] == pat(*ready*)", { body: "all ready now" }).success).toBe(true);
+    expect(run("[IP] == 127.0.0.1", { ip: "127.0.0.1" }).success).toBe(true);
+  });
+
   it("compares a duration-looking literal as text when the value is text", () => {
     expect(run("[BODY].v == 1d", jsonBody({ v: "1d" })).success).toBe(true);
   });
