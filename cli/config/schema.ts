@@ -112,6 +112,10 @@ export const ConfigSchema = z
           .default({}),
         /** Bound of the on-disk spool; past it the oldest messages are dropped and counted. */
         spoolMaxBytes: bytes().default("256MiB"),
+        /** The Docker Engine's socket: containers, their events and the Swarm node identity come from it. */
+        dockerSocket: z.string().min(1).default("/var/run/docker.sock"),
+        /** Sample the containers of the local engine (turn off on a host without Docker). */
+        containers: bool().default(true),
       })
       .strict()
       .default({}),
