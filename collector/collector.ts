@@ -11,7 +11,7 @@ import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
 import { ExpositionRenderer } from "./exposition/render.js";
 import { renderNodeStatus } from "./exposition/nodes.js";
-import { nodeStatus, type AbsenceOptions } from "./history/absence.js";
+import { AbsenceTracker, nodeStatus, type AbsenceOptions } from "./history/absence.js";
 import { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
 import { MetricsHistory, type HistoryOptions } from "./history/store.js";
@@ -150,6 +150,17 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     },
   );
   flushLoop.start();
+  const tracker = new AbsenceTracker();
+  const absenceLoop = new Periodic({ name: "absence", intervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), runAtStart: false }, async () => {
+    const t = now();
+    const changes = tracker.update(store.listNodes().map((n) => ({ id: n.id, hostname: n.hostname, status: nodeStatus(n.lastSeen, t, latest.get(n.id)?.intervalMs, absence) })));
+    for (const c of changes) {
+      const fields = { node: c.hostname, nodeId: c.nodeId, from: c.from, to: c.to };
+      if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
+      else log.warn(fields, `node ${c.hostname} is ${c.to}: its agent stopped reporting`);
+    }
+  });
+  absenceLoop.start();
   const renderer = new ExpositionRenderer();
   const exposition = () => {
     const t = now();
@@ -190,6 +201,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await app.close();
       await ingest.stop();
       await flushLoop.stop();
+      await absenceLoop.stop();
       history.flush(now());
       history.close();
       await nc.drain().catch(() => nc.close());

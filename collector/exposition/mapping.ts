@@ -96,64 +96,45 @@ const HOST_ROWS: MappingRow[] = [
 ];
 
 /** cAdvisor's names for what the agents measure per container. */
+const ifaceLabel = { interface: [A.networkInterfaceName, A.device] } as const;
 const CONTAINER_ROWS: MappingRow[] = [
-  { otel: "container.cpu.time", target: "container", prom: "container_cpu_usage_seconds_total", type: "counter", help: "Cumulative cpu time consumed in seconds.", sum: true },
-  { otel: "container.cpu.time", when: { [A.cpuMode]: "user" }, target: "container", prom: "container_cpu_user_seconds_total", type: "counter", help: "Cumulative user cpu time consumed in seconds." },
-  { otel: "container.cpu.time", when: { [A.cpuMode]: ["system", "kernel"] }, target: "container", prom: "container_cpu_system_seconds_total", type: "counter", help: "Cumulative system cpu time consumed in seconds." },
-  { otel: "container.cpu.throttling.time", target: "container", prom: "container_cpu_cfs_throttled_seconds_total", type: "counter", help: "Total time duration the container has been throttled." },
-  { otel: "container.cpu.throttling.periods", target: "container", prom: "container_cpu_cfs_throttled_periods_total", type: "counter", help: "Number of throttled period intervals." },
-  { otel: "container.cpu.limit", target: "container", prom: "container_spec_cpu_quota", type: "gauge", help: "CPU quota of the container.", scale: 100_000 },
-  { otel: "container.memory.usage", target: "container", prom: "container_memory_usage_bytes", type: "gauge", help: "Current memory usage in bytes, including all memory regardless of when it was accessed" },
-  { otel: "container.memory.working_set", target: "container", prom: "container_memory_working_set_bytes", type: "gauge", help: "Current working set in bytes." },
-  { otel: "container.memory.rss", target: "container", prom: "container_memory_rss", type: "gauge", help: "Size of RSS in bytes." },
-  { otel: "container.memory.cache", target: "container", prom: "container_memory_cache", type: "gauge", help: "Number of bytes of page cache memory." },
-  { otel: "container.memory.usage.limit", target: "container", prom: "container_spec_memory_limit_bytes", type: "gauge", help: "Memory limit for the container." },
-  { otel: "container.memory.limit", target: "container", prom: "container_spec_memory_limit_bytes", type: "gauge", help: "Memory limit for the container." },
-  {
-    otel: "container.network.io", when: net("receive"), target: "container", prom: "container_network_receive_bytes_total", type: "counter",
-    help: "Cumulative count of bytes received", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  {
-    otel: "container.network.io", when: net("transmit"), target: "container", prom: "container_network_transmit_bytes_total", type: "counter",
-    help: "Cumulative count of bytes transmitted", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  {
-    otel: "container.network.packet.count", when: net("receive"), target: "container", prom: "container_network_receive_packets_total", type: "counter",
-    help: "Cumulative count of packets received", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  {
-    otel: "container.network.packet.count", when: net("transmit"), target: "container", prom: "container_network_transmit_packets_total", type: "counter",
-    help: "Cumulative count of packets transmitted", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  {
-    otel: "container.network.errors", when: net("receive"), target: "container", prom: "container_network_receive_errors_total", type: "counter",
-    help: "Cumulative count of errors encountered while receiving", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  {
-    otel: "container.network.errors", when: net("transmit"), target: "container", prom: "container_network_transmit_errors_total", type: "counter",
-    help: "Cumulative count of errors encountered while transmitting", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  {
-    otel: "container.network.packet.dropped", when: net("receive"), target: "container", prom: "container_network_receive_packets_dropped_total", type: "counter",
-    help: "Cumulative count of packets dropped while receiving", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  {
-    otel: "container.network.packet.dropped", when: net("transmit"), target: "container", prom: "container_network_transmit_packets_dropped_total", type: "counter",
-    help: "Cumulative count of packets dropped while transmitting", labels: { interface: [A.networkInterfaceName, A.device] }, sum: true,
-  },
-  { otel: "container.disk.io", when: dir("read"), target: "container", prom: "container_fs_reads_bytes_total", type: "counter", help: "Cumulative count of bytes read", sum: true },
-  { otel: "container.disk.io", when: dir("write"), target: "container", prom: "container_fs_writes_bytes_total", type: "counter", help: "Cumulative count of bytes written", sum: true },
-  { otel: "container.pids.count", target: "container", prom: "container_processes", type: "gauge", help: "Number of processes running inside the container." },
-  { otel: "container.oom_events", target: "container", prom: "container_oom_events_total", type: "counter", help: "Count of out of memory events observed for the container" },
+  // The user+system sum stands for usage when the agent sends no total; a later total_time metric replaces it.
+  { otel: M.containerCpuTime, target: "container", prom: "container_cpu_usage_seconds_total", type: "counter", help: "Cumulative cpu time consumed in seconds.", sum: true },
+  { otel: M.containerCpuTotalTime, target: "container", prom: "container_cpu_usage_seconds_total", type: "counter", help: "Cumulative cpu time consumed in seconds." },
+  { otel: M.containerCpuTime, when: { [A.cpuMode]: "user" }, target: "container", prom: "container_cpu_user_seconds_total", type: "counter", help: "Cumulative user cpu time consumed in seconds." },
+  { otel: M.containerCpuTime, when: { [A.cpuMode]: ["system", "kernel"] }, target: "container", prom: "container_cpu_system_seconds_total", type: "counter", help: "Cumulative system cpu time consumed in seconds." },
+  { otel: M.containerCpuPeriods, target: "container", prom: "container_cpu_cfs_periods_total", type: "counter", help: "Number of elapsed enforcement period intervals." },
+  { otel: M.containerCpuThrottledPeriods, target: "container", prom: "container_cpu_cfs_throttled_periods_total", type: "counter", help: "Number of throttled period intervals." },
+  { otel: M.containerCpuThrottledTime, target: "container", prom: "container_cpu_cfs_throttled_seconds_total", type: "counter", help: "Total time duration the container has been throttled." },
+  { otel: M.containerMemoryUsage, target: "container", prom: "container_memory_usage_bytes", type: "gauge", help: "Current memory usage in bytes, including all memory regardless of when it was accessed" },
+  { otel: M.containerMemoryWorkingSet, target: "container", prom: "container_memory_working_set_bytes", type: "gauge", help: "Current working set in bytes." },
+  { otel: M.containerMemoryRss, target: "container", prom: "container_memory_rss", type: "gauge", help: "Size of RSS in bytes." },
+  { otel: M.containerMemoryCache, target: "container", prom: "container_memory_cache", type: "gauge", help: "Number of bytes of page cache memory." },
+  { otel: M.containerMemoryLimit, target: "container", prom: "container_spec_memory_limit_bytes", type: "gauge", help: "Memory limit for the container." },
+  { otel: M.containerOomKills, target: "container", prom: "container_oom_events_total", type: "counter", help: "Count of out of memory events observed for the container" },
+  { otel: M.containerNetworkIo, when: net("receive"), target: "container", prom: "container_network_receive_bytes_total", type: "counter", help: "Cumulative count of bytes received", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkIo, when: net("transmit"), target: "container", prom: "container_network_transmit_bytes_total", type: "counter", help: "Cumulative count of bytes transmitted", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkPackets, when: net("receive"), target: "container", prom: "container_network_receive_packets_total", type: "counter", help: "Cumulative count of packets received", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkPackets, when: net("transmit"), target: "container", prom: "container_network_transmit_packets_total", type: "counter", help: "Cumulative count of packets transmitted", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkErrors, when: net("receive"), target: "container", prom: "container_network_receive_errors_total", type: "counter", help: "Cumulative count of errors encountered while receiving", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkErrors, when: net("transmit"), target: "container", prom: "container_network_transmit_errors_total", type: "counter", help: "Cumulative count of errors encountered while transmitting", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkDropped, when: net("receive"), target: "container", prom: "container_network_receive_packets_dropped_total", type: "counter", help: "Cumulative count of packets dropped while receiving", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkDropped, when: net("transmit"), target: "container", prom: "container_network_transmit_packets_dropped_total", type: "counter", help: "Cumulative count of packets dropped while transmitting", labels: ifaceLabel, sum: true },
+  { otel: M.containerDiskIo, when: dir("read"), target: "container", prom: "container_fs_reads_bytes_total", type: "counter", help: "Cumulative count of bytes read", sum: true },
+  { otel: M.containerDiskIo, when: dir("write"), target: "container", prom: "container_fs_writes_bytes_total", type: "counter", help: "Cumulative count of bytes written", sum: true },
+  { otel: M.containerDiskOperations, when: dir("read"), target: "container", prom: "container_fs_reads_total", type: "counter", help: "Cumulative count of reads completed", sum: true },
+  { otel: M.containerDiskOperations, when: dir("write"), target: "container", prom: "container_fs_writes_total", type: "counter", help: "Cumulative count of writes completed", sum: true },
+  { otel: M.containerPids, target: "container", prom: "container_processes", type: "gauge", help: "Number of processes running inside the container." },
+  { otel: M.containerStartTime, target: "container", prom: "container_start_time_seconds", type: "gauge", help: "Start time of the container since unix epoch in seconds." },
   // cAdvisor has no name for these: Vigie's own.
-  { otel: "container.restarts", target: "container", prom: "vigie_container_restarts_total", type: "counter", help: "Times the engine restarted the container." },
+  { otel: M.containerRestarts, target: "container", prom: "vigie_container_restarts_total", type: "counter", help: "Times the engine restarted the container." },
   {
-    otel: "container.health.status", target: "container", prom: "vigie_container_health_status", type: "gauge",
-    help: "Container health check state (1 for the current state, 0 for the others).", labels: { state: "container.health.state" },
+    otel: M.containerHealth, target: "container", prom: "vigie_container_health_status", type: "gauge",
+    help: "Container health check status (1 for the current one, 0 for the others).", labels: { status: A.containerHealthStatus },
   },
   {
-    otel: "container.status", target: "container", prom: "vigie_container_state", type: "gauge",
-    help: "Container state (1 for the current state, 0 for the others).", labels: { state: "container.state" },
+    otel: M.containerState, target: "container", prom: "vigie_container_state", type: "gauge",
+    help: "Container state (1 for the current state, 0 for the others).", labels: { state: A.containerState },
   },
 ];
 

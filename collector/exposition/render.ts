@@ -91,13 +91,17 @@ export class ExpositionRenderer {
         if (row.target !== target) continue;
         let fam = values.get(row.family);
         if (!fam) values.set(row.family, (fam = new Map<string, number>()));
+        // A summing row adds up the points of one metric; across metrics the last one wins.
+        const summed = row.sum ? new Map<string, number>() : undefined;
         for (const p of metric.points) {
           if (!rowMatches(row, p.attributes)) continue;
           let key = base;
           for (const [name, value] of rowLabels(row, p.attributes)) key += `,${name}="${escapeLabelValue(value)}"`;
           const v = p.value * (row.scale ?? 1);
-          fam.set(key, row.sum ? (fam.get(key) ?? 0) + v : v);
+          if (summed) summed.set(key, (summed.get(key) ?? 0) + v);
+          else fam.set(key, v);
         }
+        if (summed) for (const [key, v] of summed) fam.set(key, v);
       }
     }
     for (const [family, series] of values) {

@@ -25,3 +25,27 @@ export function nodeStatus(lastSeen: number, now: number, intervalMs: number | u
   if (silence >= (options.staleIntervals ?? ABSENCE_DEFAULTS.staleIntervals) * interval) return "stale";
   return "up";
 }
+
+export interface StatusChange {
+  nodeId: string;
+  hostname: string;
+  from: NodeStatus | undefined;
+  to: NodeStatus;
+}
+
+/** Remembers each node's last status and reports the changes, so that each is logged once. */
+export class AbsenceTracker {
+  private readonly last = new Map<string, NodeStatus>();
+
+  update(nodes: Iterable<{ id: string; hostname: string; status: NodeStatus }>): StatusChange[] {
+    const changes: StatusChange[] = [];
+    for (const n of nodes) {
+      const before = this.last.get(n.id);
+      if (before !== n.status) {
+        this.last.set(n.id, n.status);
+        if (before !== undefined || n.status !== "up") changes.push({ nodeId: n.id, hostname: n.hostname, from: before, to: n.status });
+      }
+    }
+    return changes;
+  }
+}

@@ -65,32 +65,35 @@ const CASES: Case[] = [
   { prom: "node_hwmon_temp_celsius", otel: "hw.temperature", target: "host", points: [p(41, { "hw.id": "coretemp_0_1", "hw.parent": "coretemp", "hw.name": "temp1" })], lines: [`node_hwmon_temp_celsius{${HOST},chip="coretemp",sensor="temp1"} 41`] },
   { prom: "node_boot_time_seconds", otel: "vigie.system.boot_time", target: "host", points: [p(1_700_000_000)], lines: [`node_boot_time_seconds{${HOST}} 1700000000`] },
   { prom: "container_cpu_usage_seconds_total", otel: "container.cpu.time", target: "container", points: [p(1.5, { "cpu.mode": "user" }), p(0.5, { "cpu.mode": "system" })], lines: [`container_cpu_usage_seconds_total{${CONTAINER}} 2`] },
+  { prom: "container_cpu_usage_seconds_total", otel: "vigie.container.cpu.total_time", target: "container", points: [p(2.25)], lines: [`container_cpu_usage_seconds_total{${CONTAINER}} 2.25`] },
   { prom: "container_cpu_user_seconds_total", otel: "container.cpu.time", target: "container", points: [p(1.5, { "cpu.mode": "user" }), p(0.5, { "cpu.mode": "system" })], lines: [`container_cpu_user_seconds_total{${CONTAINER}} 1.5`] },
   { prom: "container_cpu_system_seconds_total", otel: "container.cpu.time", target: "container", points: [p(1.5, { "cpu.mode": "user" }), p(0.5, { "cpu.mode": "system" })], lines: [`container_cpu_system_seconds_total{${CONTAINER}} 0.5`] },
-  { prom: "container_cpu_cfs_throttled_seconds_total", otel: "container.cpu.throttling.time", target: "container", points: [p(0.25)], lines: [`container_cpu_cfs_throttled_seconds_total{${CONTAINER}} 0.25`] },
-  { prom: "container_cpu_cfs_throttled_periods_total", otel: "container.cpu.throttling.periods", target: "container", points: [p(9)], lines: [`container_cpu_cfs_throttled_periods_total{${CONTAINER}} 9`] },
-  { prom: "container_spec_cpu_quota", otel: "container.cpu.limit", target: "container", points: [p(0.5)], lines: [`container_spec_cpu_quota{${CONTAINER}} 50000`] },
+  { prom: "container_cpu_cfs_periods_total", otel: "vigie.container.cpu.periods", target: "container", points: [p(90)], lines: [`container_cpu_cfs_periods_total{${CONTAINER}} 90`] },
+  { prom: "container_cpu_cfs_throttled_periods_total", otel: "vigie.container.cpu.throttled_periods", target: "container", points: [p(9)], lines: [`container_cpu_cfs_throttled_periods_total{${CONTAINER}} 9`] },
+  { prom: "container_cpu_cfs_throttled_seconds_total", otel: "vigie.container.cpu.throttled_time", target: "container", points: [p(0.25)], lines: [`container_cpu_cfs_throttled_seconds_total{${CONTAINER}} 0.25`] },
   { prom: "container_memory_usage_bytes", otel: "container.memory.usage", target: "container", points: [p(1000)], lines: [`container_memory_usage_bytes{${CONTAINER}} 1000`] },
   { prom: "container_memory_working_set_bytes", otel: "container.memory.working_set", target: "container", points: [p(900)], lines: [`container_memory_working_set_bytes{${CONTAINER}} 900`] },
   { prom: "container_memory_rss", otel: "container.memory.rss", target: "container", points: [p(800)], lines: [`container_memory_rss{${CONTAINER}} 800`] },
-  { prom: "container_memory_cache", otel: "container.memory.cache", target: "container", points: [p(100)], lines: [`container_memory_cache{${CONTAINER}} 100`] },
-  { prom: "container_spec_memory_limit_bytes", otel: "container.memory.usage.limit", target: "container", points: [p(4096)], lines: [`container_spec_memory_limit_bytes{${CONTAINER}} 4096`] },
-  { prom: "container_spec_memory_limit_bytes", otel: "container.memory.limit", target: "container", points: [p(4096)], lines: [`container_spec_memory_limit_bytes{${CONTAINER}} 4096`] },
+  { prom: "container_memory_cache", otel: "vigie.container.memory.cache", target: "container", points: [p(100)], lines: [`container_memory_cache{${CONTAINER}} 100`] },
+  { prom: "container_spec_memory_limit_bytes", otel: "vigie.container.memory.limit", target: "container", points: [p(4096)], lines: [`container_spec_memory_limit_bytes{${CONTAINER}} 4096`] },
+  { prom: "container_oom_events_total", otel: "vigie.container.oom_kills", target: "container", points: [p(1)], lines: [`container_oom_events_total{${CONTAINER}} 1`] },
   { prom: "container_network_receive_bytes_total", otel: "container.network.io", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_bytes_total{${CONTAINER},interface="eth0"} 5`] },
   { prom: "container_network_transmit_bytes_total", otel: "container.network.io", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_bytes_total{${CONTAINER},interface="eth0"} 6`] },
-  { prom: "container_network_receive_packets_total", otel: "container.network.packet.count", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_packets_total{${CONTAINER},interface="eth0"} 5`] },
-  { prom: "container_network_transmit_packets_total", otel: "container.network.packet.count", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_packets_total{${CONTAINER},interface="eth0"} 6`] },
-  { prom: "container_network_receive_errors_total", otel: "container.network.errors", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_errors_total{${CONTAINER},interface="eth0"} 5`] },
-  { prom: "container_network_transmit_errors_total", otel: "container.network.errors", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_errors_total{${CONTAINER},interface="eth0"} 6`] },
-  { prom: "container_network_receive_packets_dropped_total", otel: "container.network.packet.dropped", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_packets_dropped_total{${CONTAINER},interface="eth0"} 5`] },
-  { prom: "container_network_transmit_packets_dropped_total", otel: "container.network.packet.dropped", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_packets_dropped_total{${CONTAINER},interface="eth0"} 6`] },
+  { prom: "container_network_receive_packets_total", otel: "vigie.container.network.packet.count", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_packets_total{${CONTAINER},interface="eth0"} 5`] },
+  { prom: "container_network_transmit_packets_total", otel: "vigie.container.network.packet.count", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_packets_total{${CONTAINER},interface="eth0"} 6`] },
+  { prom: "container_network_receive_errors_total", otel: "vigie.container.network.errors", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_errors_total{${CONTAINER},interface="eth0"} 5`] },
+  { prom: "container_network_transmit_errors_total", otel: "vigie.container.network.errors", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_errors_total{${CONTAINER},interface="eth0"} 6`] },
+  { prom: "container_network_receive_packets_dropped_total", otel: "vigie.container.network.packet.dropped", target: "container", points: rt("network.interface.name"), lines: [`container_network_receive_packets_dropped_total{${CONTAINER},interface="eth0"} 5`] },
+  { prom: "container_network_transmit_packets_dropped_total", otel: "vigie.container.network.packet.dropped", target: "container", points: rt("network.interface.name"), lines: [`container_network_transmit_packets_dropped_total{${CONTAINER},interface="eth0"} 6`] },
   { prom: "container_fs_reads_bytes_total", otel: "container.disk.io", target: "container", points: [...rw(), p(10, { "disk.io.direction": "read", "system.device": "sdb" })], lines: [`container_fs_reads_bytes_total{${CONTAINER}} 11`] },
   { prom: "container_fs_writes_bytes_total", otel: "container.disk.io", target: "container", points: rw(), lines: [`container_fs_writes_bytes_total{${CONTAINER}} 2`] },
-  { prom: "container_processes", otel: "container.pids.count", target: "container", points: [p(12)], lines: [`container_processes{${CONTAINER}} 12`] },
-  { prom: "container_oom_events_total", otel: "container.oom_events", target: "container", points: [p(1)], lines: [`container_oom_events_total{${CONTAINER}} 1`] },
-  { prom: "vigie_container_restarts_total", otel: "container.restarts", target: "container", points: [p(3)], lines: [`vigie_container_restarts_total{${CONTAINER}} 3`] },
-  { prom: "vigie_container_health_status", otel: "container.health.status", target: "container", points: [p(1, { "container.health.state": "healthy" }), p(0, { "container.health.state": "unhealthy" })], lines: [`vigie_container_health_status{${CONTAINER},state="healthy"} 1`, `vigie_container_health_status{${CONTAINER},state="unhealthy"} 0`] },
-  { prom: "vigie_container_state", otel: "container.status", target: "container", points: [p(1, { "container.state": "running" })], lines: [`vigie_container_state{${CONTAINER},state="running"} 1`] },
+  { prom: "container_fs_reads_total", otel: "vigie.container.disk.operations", target: "container", points: rw(), lines: [`container_fs_reads_total{${CONTAINER}} 1`] },
+  { prom: "container_fs_writes_total", otel: "vigie.container.disk.operations", target: "container", points: rw(), lines: [`container_fs_writes_total{${CONTAINER}} 2`] },
+  { prom: "container_processes", otel: "vigie.container.pids", target: "container", points: [p(12)], lines: [`container_processes{${CONTAINER}} 12`] },
+  { prom: "container_start_time_seconds", otel: "vigie.container.start_time", target: "container", points: [p(1_699_999_000)], lines: [`container_start_time_seconds{${CONTAINER}} 1699999000`] },
+  { prom: "vigie_container_restarts_total", otel: "vigie.container.restarts", target: "container", points: [p(3)], lines: [`vigie_container_restarts_total{${CONTAINER}} 3`] },
+  { prom: "vigie_container_health_status", otel: "vigie.container.health", target: "container", points: [p(1, { "container.health.status": "healthy" })], lines: [`vigie_container_health_status{${CONTAINER},status="healthy"} 1`] },
+  { prom: "vigie_container_state", otel: "vigie.container.state", target: "container", points: [p(1, { "container.state": "running" })], lines: [`vigie_container_state{${CONTAINER},state="running"} 1`] },
 ];
 
 function fsPoints(): Metric["points"] {
@@ -173,6 +176,18 @@ describe("ExpositionRenderer", () => {
     const after = family(r.render(latest.nodes()), "container_memory_usage_bytes");
     expect(after).toHaveLength(1);
     expect(after[0]).toContain('name="a"');
+  });
+
+  it("lets a container's total CPU time replace the user+system sum when both are sent", () => {
+    const latest = new LatestMetrics();
+    latest.apply({
+      schema: "vigie.v1", kind: "metrics", node: { id: "n1", hostname: "web-1" }, agent: { version: "t", bootId: "b", seq: 1 }, time: 1,
+      payload: { resources: [{ resource: CONTAINER_RESOURCE, metrics: [
+        { name: "container.cpu.time", type: "counter", unit: "s", points: [p(1, { "cpu.mode": "user" }), p(1, { "cpu.mode": "system" })] },
+        { name: "vigie.container.cpu.total_time", type: "counter", unit: "s", points: [p(2.5)] },
+      ] }] },
+    });
+    expect(family(new ExpositionRenderer().render(latest.nodes()), "container_cpu_usage_seconds_total")).toEqual([`container_cpu_usage_seconds_total{${CONTAINER}} 2.5`]);
   });
 
   it("escapes label values and writes special floats the way Prometheus reads them", () => {
