@@ -48,6 +48,8 @@ interface Scheduled extends CheckView {
 
 const MAX_PENDING = 10_000;
 const BATCH = 200;
+/** Results per message stay well under the collector's 1 MiB message limit. */
+const BATCH_BYTES = 256 * 1024;
 
 /**
  * Runs the node's status checks: the configured ones and those discovered on containers. Each
@@ -163,7 +165,7 @@ export class CheckRunner {
     const time = this.now();
     try {
       if (results.length === 0) await this.options.publish({ results: [], active }, time);
-      for (let i = 0; i < results.length; i += BATCH) await this.options.publish({ results: results.slice(i, i + BATCH), active }, time);
+      for (const batch of batches(results)) await this.options.publish({ results: batch, active }, time);
       this.stats.published += results.length;
     } catch (err) {
       this.pending = [...results, ...this.pending].slice(-MAX_PENDING);
@@ -272,6 +274,24 @@ export class CheckRunner {
   private logError(msg: string, err: unknown): void {
     this.options.log.warn({ err: err instanceof Error ? err.message : String(err) }, msg);
   }
+}
+
+function batches(results: CheckResult[]): CheckResult[][] {
+  const out: CheckResult[][] = [];
+  let current: CheckResult[] = [];
+  let bytes = 0;
+  for (const r of results) {
+    const size = JSON.stringify(r).length;
+    if (current.length > 0 && (current.length >= BATCH || bytes + size > BATCH_BYTES)) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(r);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
 }
 
 function defaultProbe(def: CheckDefinition, signal: AbortSignal): Promise<ProbeOutcome> {

@@ -141,6 +141,27 @@ describe("check runner", () => {
     await r.stop();
   });
 
+  it("splits many results into messages of bounded size, each naming every active check", async () => {
+    const body = JSON.stringify({ status: "UP", components: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`c${i}`, { status: "UP" }])) });
+    const { r, published } = runner({
+      checks: Array.from({ length: 250 }, (_, i) => ({ name: `c${i}`, url: `http://127.0.0.1:${i + 1}/` })),
+      probe: async () => ({ ...ok, body, contentType: "application/json" }),
+      maxJitterMs: 60_000,
+      random: () => 0.999,
+    });
+    r.start();
+    for (let i = 0; i < 250; i++) await r.runNow(`config/c${i}`);
+    await r.flush();
+    expect(published.length).toBeGreaterThan(1);
+    expect(published.reduce((n, p) => n + p.results.length, 0)).toBe(250);
+    for (const p of published) {
+      expect(p.results.length).toBeLessThanOrEqual(200);
+      expect(JSON.stringify(p).length).toBeLessThan(512 * 1024);
+      expect(p.active).toHaveLength(250);
+    }
+    await r.stop();
+  });
+
   it("refuses to start with a malformed configured condition", () => {
     expect(() => runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/", conditions: ["[STATUS] => 200"] }] })).toThrow(/column 10/);
   });
