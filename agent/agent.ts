@@ -1,7 +1,7 @@
 import path from "node:path";
 import type { ResourceMetrics } from "../protocol/index.js";
 import { ATTR } from "../protocol/index.js";
-import { inSpan, Periodic, serveRoutes, type Logger } from "../lib/index.js";
+import { inSpan, Periodic, serveRoutes, type Logger, VIGIE_VERSION } from "../lib/index.js";
 import { HostSource, type HostFilters } from "./host/index.js";
 import { ContainerSource, dockerApi } from "./containers/index.js";
 import { CheckRunner, dockerTargets, type CheckConfigInput, type CheckTarget } from "./checks/index.js";
@@ -14,7 +14,7 @@ import { Spool } from "./publish/spool.js";
 import { createAgentMetrics, type AgentMetrics } from "./selfmetrics.js";
 import type { MetricSource } from "./source.js";
 
-export const AGENT_VERSION = "0.1.0";
+export const AGENT_VERSION = VIGIE_VERSION;
 
 /** Everything the agent needs, already validated (the CLI maps configuration onto this). */
 export interface AgentOptions {

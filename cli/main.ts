@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 import { parseArgs } from "node:util";
-import { startAgent, AGENT_VERSION, type Agent } from "../agent/index.js";
-import { startCollector, type Collector } from "../collector/index.js";
-import { createLogger, startTracing } from "../lib/index.js";
+import type { Agent } from "../agent/index.js";
+import type { Collector } from "../collector/index.js";
+import { createLogger, startTracing, VIGIE_VERSION as AGENT_VERSION } from "../lib/index.js";
 import { ConfigError, configKeys, loadConfig } from "./config/load.js";
 import type { Config } from "./config/schema.js";
 import { startNatsServer, type RunningNats } from "./nats-server.js";
@@ -126,6 +126,8 @@ function untilSignal(): Promise<string> {
 async function runAgent(config: Config): Promise<number> {
   const log = createLogger("vigie-agent", config.log.level);
   const tracing = await startTracing("vigie-agent", AGENT_VERSION);
+  // Each process loads only its own half: the agent never pays for fastify or SQLite.
+  const { startAgent } = await import("../agent/index.js");
   const agent = await startAgent(agentOptions(config, log));
   await untilSignal();
   await agent.stop();
@@ -136,6 +138,7 @@ async function runAgent(config: Config): Promise<number> {
 async function runCollector(config: Config): Promise<number> {
   const log = createLogger("vigie-collector", config.log.level);
   const tracing = await startTracing("vigie-collector", AGENT_VERSION);
+  const { startCollector } = await import("../collector/index.js");
   const collector = await startCollector(collectorOptions(config, log));
   await untilSignal();
   await collector.stop();
@@ -157,6 +160,7 @@ async function runUp(config: Config): Promise<number> {
     await nats?.stop();
     await tracing.shutdown();
   };
+  const [{ startAgent }, { startCollector }] = await Promise.all([import("../agent/index.js"), import("../collector/index.js")]);
   try {
     nats = await startNatsServer(config.nats.url, config.dataDir, (code) => natsDied(code));
     collector = await startCollector(collectorOptions(config, log.child({ component: "collector" })));

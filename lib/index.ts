@@ -5,3 +5,4 @@ export * from "./log.js";
 export * from "./promstats.js";
 export * from "./http.js";
 export * from "./tracing.js";
+export * from "./version.js";
