@@ -16,6 +16,7 @@ import { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
 import { MetricsHistory, type HistoryOptions } from "./history/store.js";
 import { queryRoutes } from "./api/routes/query.js";
+import { containerRoutes } from "./api/routes/containers.js";
 import { replayMetrics } from "./history/replay.js";
 import { Periodic } from "../lib/index.js";
 import { Ingest } from "./ingest/ingest.js";
@@ -179,6 +180,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: store.listNodes().length } }),
       }),
       nodeRoutes({ store, latest, absence, now }),
+      containerRoutes({ latest, history }),
       queryRoutes({ history, now }),
       ...(swarm ? [(app: Parameters<typeof swarmRoutes>[0]) => swarmRoutes(app, swarm)] : []),
       ...(options.routes ?? []),
