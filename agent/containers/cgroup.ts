@@ -87,6 +87,21 @@ export function parseKeyValues(text: string): Map<string, number> {
   return out;
 }
 
+/**
+ * One key of a `key value` file, found without splitting the file: memory.stat has ~40 lines
+ * and a cycle needs three or four of them.
+ */
+export function keyValue(text: string, key: string): number | undefined {
+  let i = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `);
+  if (i < 0) return undefined;
+  if (i > 0 || text[0] === "\n") i++;
+  const start = i + key.length + 1;
+  let end = text.indexOf("\n", start);
+  if (end < 0) end = text.length;
+  const v = Number(text.slice(start, end));
+  return Number.isFinite(v) ? v : undefined;
+}
+
 /** A single-number file; `max` (v2) and v1's huge "unlimited" become undefined. */
 export function parseLimit(text: string): number | undefined {
   const t = text.trim();
@@ -186,19 +201,19 @@ export interface V1Files {
 }
 
 export function statsFromV1(files: V1Files): Omit<ContainerStats, "network"> {
-  const cpuacct = files.cpuacctStat ? parseKeyValues(files.cpuacctStat) : undefined;
-  const cpuStat = files.cpuStat ? parseKeyValues(files.cpuStat) : undefined;
-  const mem = files.memoryStat ? parseKeyValues(files.memoryStat) : new Map<string, number>();
+  const cpuacct = lookup(files.cpuacctStat);
+  const cpuStat = lookup(files.cpuStat);
+  const mem = lookup(files.memoryStat);
   const usage = parseNumber(files.memoryUsage);
   const inactiveFile = mem.get("total_inactive_file") ?? mem.get("inactive_file") ?? 0;
-  const throttledNs = cpuStat?.get("throttled_time");
+  const throttledNs = cpuStat.get("throttled_time");
   return {
     cpu: {
       totalSeconds: parseNumber(files.cpuacctUsage) / 1e9,
-      userSeconds: ticks(cpuacct?.get("user")),
-      systemSeconds: ticks(cpuacct?.get("system")),
-      periods: cpuStat?.get("nr_periods"),
-      throttledPeriods: cpuStat?.get("nr_throttled"),
+      userSeconds: ticks(cpuacct.get("user")),
+      systemSeconds: ticks(cpuacct.get("system")),
+      periods: cpuStat.get("nr_periods"),
+      throttledPeriods: cpuStat.get("nr_throttled"),
       throttledSeconds: throttledNs === undefined ? undefined : throttledNs / 1e9,
     },
     memory: {
@@ -208,7 +223,7 @@ export function statsFromV1(files: V1Files): Omit<ContainerStats, "network"> {
       limit: limitOf(mem.get("hierarchical_memory_limit"), files.memoryLimit),
       cache: mem.get("total_cache") ?? mem.get("cache"),
       rss: mem.get("total_rss") ?? mem.get("rss"),
-      oomKills: files.memoryOomControl ? parseKeyValues(files.memoryOomControl).get("oom_kill") : undefined,
+      oomKills: lookup(files.memoryOomControl).get("oom_kill"),
     },
     blkio: files.blkioBytes ? parseV1Blkio(files.blkioBytes, files.blkioOps) : [],
     pids: files.pidsCurrent === undefined ? undefined : parseNumber(files.pidsCurrent),
@@ -227,8 +242,8 @@ export interface V2Files {
 }
 
 export function statsFromV2(files: V2Files): Omit<ContainerStats, "network"> {
-  const cpu = parseKeyValues(files.cpuStat);
-  const mem = files.memoryStat ? parseKeyValues(files.memoryStat) : new Map<string, number>();
+  const cpu = lookup(files.cpuStat);
+  const mem = lookup(files.memoryStat);
   const usage = parseNumber(files.memoryCurrent);
   const usec = (k: string) => {
     const v = cpu.get(k);
@@ -249,11 +264,16 @@ export function statsFromV2(files: V2Files): Omit<ContainerStats, "network"> {
       limit: files.memoryMax === undefined ? undefined : parseLimit(files.memoryMax),
       cache: mem.get("file"),
       rss: mem.get("anon"),
-      oomKills: files.memoryEvents ? parseKeyValues(files.memoryEvents).get("oom_kill") : undefined,
+      oomKills: lookup(files.memoryEvents).get("oom_kill"),
     },
     blkio: files.ioStat ? parseV2IoStat(files.ioStat) : [],
     pids: files.pidsCurrent === undefined ? undefined : parseNumber(files.pidsCurrent),
   };
+}
+
+/** Key lookups into a `key value` file that may be absent. */
+function lookup(text: string | undefined): { get(key: string): number | undefined } {
+  return { get: (key) => (text === undefined ? undefined : keyValue(text, key)) };
 }
 
 function limitOf(hierarchical: number | undefined, file: string | undefined): number | undefined {

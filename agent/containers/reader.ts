@@ -13,13 +13,14 @@ const BUFFER = Buffer.allocUnsafe(64 * 1024);
  * answers ENODEV, which says the container is gone. `close()` when the container is forgotten.
  */
 export class ContainerFiles {
-  /** fd per file; null when the file does not exist (not looked for again). */
+  /** fd per file name (unique within one container); null when the file does not exist (not looked for again). */
   private readonly fds = new Map<string, number | null>();
 
-  /** The file's text, or undefined when it does not exist (or no longer does). */
-  read(file: string): string | undefined {
-    let fd = this.fds.get(file);
+  /** The text of `dir/name`, or undefined when it does not exist (or no longer does). */
+  read(dir: string, name: string): string | undefined {
+    let fd = this.fds.get(name);
     if (fd === null) return undefined;
+    const file = fd === undefined ? path.join(dir, name) : "";
     if (fd === undefined) {
       try {
         fd = openSync(file, "r");
@@ -27,16 +28,16 @@ export class ContainerFiles {
         const code = (err as NodeJS.ErrnoException).code;
         if (code === "EMFILE" || code === "ENFILE") return readUncached(file); // out of descriptors: the slow way
         if (isMissing(err)) {
-          this.fds.set(file, null);
+          this.fds.set(name, null);
           return undefined;
         }
         throw err;
       }
-      this.fds.set(file, fd);
+      this.fds.set(name, fd);
     }
     try {
       const n = readSync(fd, BUFFER, 0, BUFFER.length, 0);
-      return n < BUFFER.length ? BUFFER.toString("latin1", 0, n) : readFileSync(file, "latin1");
+      return n < BUFFER.length ? BUFFER.toString("latin1", 0, n) : readFileSync(path.join(dir, name), "latin1");
     } catch (err) {
       if (isMissing(err)) return undefined;
       throw err;
@@ -61,7 +62,7 @@ export function readContainerStats(cgroup: ContainerCgroup, netDevFile: string |
     const stats = cgroup.version === 2 ? readV2(cgroup.dir, open) : readV1(cgroup.dirs, open);
     if (!stats) return undefined;
     if (netDevFile === undefined) return stats;
-    const netDev = open.read(netDevFile);
+    const netDev = open.read(path.dirname(netDevFile), path.basename(netDevFile));
     return { ...stats, network: netDev === undefined ? undefined : parseNetDev(netDev) };
   } finally {
     if (!files) open.close();
@@ -69,7 +70,7 @@ export function readContainerStats(cgroup: ContainerCgroup, netDevFile: string |
 }
 
 function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: ContainerFiles): Omit<ContainerStats, "network"> | undefined {
-  const f = (dir: string | undefined, file: string) => (dir === undefined ? undefined : files.read(path.join(dir, file)));
+  const f = (dir: string | undefined, file: string) => (dir === undefined ? undefined : files.read(dir, file));
   const cpuacctUsage = f(dirs.cpuacct, "cpuacct.usage");
   const memoryUsage = f(dirs.memory, "memory.usage_in_bytes");
   if (cpuacctUsage === undefined || memoryUsage === undefined) return undefined;
@@ -89,7 +90,7 @@ function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: C
 }
 
 function readV2(dir: string, files: ContainerFiles): Omit<ContainerStats, "network"> | undefined {
-  const f = (file: string) => files.read(path.join(dir, file));
+  const f = (file: string) => files.read(dir, file);
   const cpuStat = f("cpu.stat");
   const memoryCurrent = f("memory.current");
   if (cpuStat === undefined || memoryCurrent === undefined) return undefined;

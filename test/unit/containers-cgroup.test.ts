@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { parseKeyValues, parseLimit, parseNetDev, parseProcCgroup, parseV1Blkio, parseV2IoStat } from "../../agent/containers/cgroup.js";
+import { keyValue, parseKeyValues, parseLimit, parseNetDev, parseProcCgroup, parseV1Blkio, parseV2IoStat } from "../../agent/containers/cgroup.js";
 import { candidatePaths, detectLayout, resolveContainerCgroup } from "../../agent/containers/layout.js";
 import { readContainerStats } from "../../agent/containers/reader.js";
 
@@ -43,6 +43,16 @@ describe("cgroup parsers", () => {
   it("leaves loopback and the header lines out of net/dev", () => {
     const devs = parseNetDev(readFileSync(fixture("v2-systemd").netDev, "utf8"));
     expect(devs).toEqual([{ iface: "eth0", rxBytes: 5242880, rxPackets: 4100, rxErrors: 0, rxDropped: 7, txBytes: 1048576, txPackets: 2050, txErrors: 0, txDropped: 0 }]);
+  });
+
+  it("finds one key of a key-value file at its start, in its middle and at its end, and not a key that only ends the same", () => {
+    const text = "cache 1\nrss 2\ntotal_rss 3\nrss_huge 4";
+    expect(keyValue(text, "cache")).toBe(1);
+    expect(keyValue(text, "rss")).toBe(2);
+    expect(keyValue(text, "total_rss")).toBe(3);
+    expect(keyValue(text, "rss_huge")).toBe(4);
+    expect(keyValue(text, "huge")).toBeUndefined();
+    expect(keyValue("\nuser 5\n", "user")).toBe(5);
   });
 
   it("skips lines without a number in key-value files", () => {
