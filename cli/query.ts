@@ -29,6 +29,19 @@ export async function apiGet<T>(ctx: QueryContext, route: string): Promise<T> {
   return body as T;
 }
 
+interface CheckRow {
+  id: string;
+  name: string;
+  node: string;
+  state: string;
+  since: string;
+  stale: boolean;
+  status: string;
+  httpStatusCode: number | null;
+  durationSeconds: number;
+  error: { type: string; message: string } | null;
+}
+
 /** Renderers per `vigie query <what>`; a new resource is a new entry. */
 export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
   async nodes(ctx) {
@@ -46,6 +59,25 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
           percent(n.cpu?.utilization),
           bytesHuman(n.memory?.usedBytes),
           `${bytesHuman(n.memory?.totalBytes)} (${percent(n.memory?.utilization)})`,
+        ]),
+      ),
+    );
+  },
+  async checks(ctx) {
+    const { checks } = await apiGet<{ checks: CheckRow[] }>(ctx, "/api/v1/checks");
+    if (ctx.json) return ctx.out(JSON.stringify(checks, null, 2));
+    ctx.out(
+      renderTable(
+        ["NODE", "CHECK", "STATE", "SINCE", "STATUS", "HTTP", "DURATION", "ERROR"],
+        checks.map((c) => [
+          c.node,
+          c.name === c.id ? c.id : `${c.name} (${c.id})`,
+          c.stale ? `${c.state} (stale)` : c.state,
+          c.since,
+          c.status,
+          c.httpStatusCode ?? "",
+          `${Math.round(c.durationSeconds * 1000)}ms`,
+          c.error ? `${c.error.type}: ${c.error.message.slice(0, 80)}` : "",
         ]),
       ),
     );

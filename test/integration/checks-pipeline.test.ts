@@ -6,6 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../../agent/index.js";
 import type { CheckTarget } from "../../agent/checks/index.js";
 import { startCollector, type Collector } from "../../collector/index.js";
+import { QUERIES } from "../../cli/query.js";
 import { startNats, type NatsServer } from "../support/nats.js";
 import { testLog } from "../support/log.js";
 import { waitFor } from "../support/wait.js";
@@ -105,6 +106,14 @@ describe("status checks: agent → NATS JetStream → collector → API and /met
     const db = await waitFor("the db check in error", () => check("container/shop_db.1.y2"));
     expect(db).toMatchObject({ state: "error", up: false, error: { type: "config" } });
     expect(db.error?.message).toContain("needs host networking");
+  });
+
+  it("answers `vigie query checks` with a table of the checks", async () => {
+    let out = "";
+    await QUERIES.checks!({ apiUrl: collector!.url, json: false, out: (t) => (out += t) });
+    expect(out).toMatch(/^NODE\s+CHECK\s+STATE/);
+    expect(out).toMatch(new RegExp(`${HOST}\\s+billing \\(config/billing\\)\\s+up`));
+    expect(out).toContain("config: ");
   });
 
   it("exposes probe_success and friends with check, service and node labels", async () => {
