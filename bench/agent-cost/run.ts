@@ -1,12 +1,13 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
+import { containersSection } from "./containers.js";
 import { hostSection } from "./host.js";
 import { nodeExporterSection } from "./node-exporter.js";
 import type { CostRow, CostSection } from "./section.js";
 
 /** Every part of the agent-cost bench, in the order they run. Container sampling adds its section here. */
-const SECTIONS: CostSection[] = [hostSection, nodeExporterSection];
+const SECTIONS: CostSection[] = [hostSection, containersSection, nodeExporterSection];
 
 const { values } = parseArgs({
   options: {
