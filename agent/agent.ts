@@ -136,7 +136,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const http = await serveRoutes(options.listen, {
     "/healthz": (_req, res) => {
       res.writeHead(200, { "content-type": "application/json" }).end(
-        JSON.stringify({ status: "ok", node: identity, nats: link.connected ? "connected" : "disconnected", spool: spool.stats, publisher: publisher.stats }),
+        JSON.stringify({ status: "ok", node: identity, nats: link.connected ? "connected" : "disconnected", spool: spool.stats, publisher: publisher.stats, checks: { active: checks.list().length, ...checks.stats } }),
       );
     },
     "/metrics": async (_req, res) => {
