@@ -8,6 +8,7 @@ import type { Config } from "./config/schema.js";
 import { startNatsServer, type RunningNats } from "./nats-server.js";
 import { agentOptions, collectorOptions } from "./options.js";
 import { QUERIES } from "./query.js";
+import { ensureUpToken, readUpToken, upTokenFile } from "./up-token.js";
 
 const HELP = `vigie ${AGENT_VERSION} — monitoring and supervision for Docker Swarm
 
@@ -88,7 +89,7 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         const run = what ? QUERIES[what] : undefined;
         if (!run) throw new UsageError(`query what? one of: ${Object.keys(QUERIES).join(", ")}`);
         const config = load();
-        await run({ apiUrl: values.api ?? `http://${config.api.listen}`, token: values.token ?? config.api.token, json: values.json ?? false, out });
+        await run({ apiUrl: values.api ?? `http://${config.api.listen}`, token: values.token ?? config.api.token ?? readUpToken(config.dataDir), json: values.json ?? false, out });
         return 0;
       }
       default:
@@ -152,6 +153,7 @@ async function runUp(config: Config): Promise<number> {
   let nats: RunningNats | undefined;
   let collector: Collector | undefined;
   let agent: Agent | undefined;
+  let tokenLine = "";
   let natsDied: (code: number | null) => void = () => undefined;
   const died = new Promise<string>((resolve) => (natsDied = (code) => resolve(`nats-server exited unexpectedly (code ${code})`)));
   const stopAll = async () => {
@@ -163,14 +165,17 @@ async function runUp(config: Config): Promise<number> {
   const [{ startAgent }, { startCollector }] = await Promise.all([import("../agent/index.js"), import("../collector/index.js")]);
   try {
     nats = await startNatsServer(config.nats.url, config.dataDir, (code) => natsDied(code));
-    collector = await startCollector(collectorOptions(config, log.child({ component: "collector" })));
+    // Without configured tokens, `vigie up` makes one admin token (kept under the data dir) rather than run an open API.
+    const generated = config.api.token || config.api.tokensFile ? undefined : ensureUpToken(config.dataDir);
+    collector = await startCollector({ ...collectorOptions(config, log.child({ component: "collector" })), ...(generated ? { apiToken: generated } : {}) });
+    tokenLine = generated ? `  Token:   ${generated}  (admin; kept in ${upTokenFile(config.dataDir)}, used by vigie query)\n` : "";
     agent = await startAgent(agentOptions(config, log.child({ component: "agent" })));
   } catch (err) {
     await stopAll();
     throw err;
   }
   process.stderr.write(
-    `\nVigie is up.\n  API:     ${collector.url}/api/v1/nodes\n  Metrics: ${collector.url}/metrics\n  Agent:   ${agent.url}/healthz\n  NATS:    ${nats.url} (JetStream, data in ${config.dataDir})\nCtrl-C stops all three.\n\n`,
+    `\nVigie is up.\n  API:     ${collector.url}/api/v1/nodes\n  Metrics: ${collector.url}/metrics\n  Agent:   ${agent.url}/healthz\n${tokenLine}  NATS:    ${nats.url} (JetStream, data in ${config.dataDir})\nCtrl-C stops all three.\n\n`,
   );
   const reason = await Promise.race([untilSignal(), died]);
   log.info({ reason }, "stopping");

@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from "node:child_process";
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -40,14 +40,27 @@ describe("vigie up", () => {
     await waitFor("the 'Vigie is up' banner", () => stderr.includes("Vigie is up"), 150_000, 100);
     expect(stderr).toContain(`API:     http://127.0.0.1:${apiPort}/api/v1/nodes`);
 
+    const token = /Token:\s+(\S+)/.exec(stderr)?.[1];
+    expect(token).toMatch(/^vigie_/);
+    // The API is not left open: vigie up made an admin token.
+    expect((await fetch(`http://127.0.0.1:${apiPort}/api/v1/nodes`)).status).toBe(401);
     const nodes = await waitFor("this machine in /api/v1/nodes", async () => {
-      const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/nodes`);
+      const res = await fetch(`http://127.0.0.1:${apiPort}/api/v1/nodes`, { headers: { authorization: `Bearer ${token}` } });
       const body = (await res.json()) as { nodes: { hostname: string; memory: { totalBytes: number } | null }[] };
       return body.nodes.length > 0 ? body.nodes : undefined;
     });
     expect(nodes[0]!.memory!.totalBytes).toBeGreaterThan(0);
     expect(await isListening(natsPort)).toBe(true);
     expect((await fetch(`http://127.0.0.1:${agentPort}/healthz`)).status).toBe(200);
+
+    // `vigie query` finds the collector and the generated token by itself.
+    const query = spawnSync(path.join(ROOT, "vigie"), ["query", "nodes"], {
+      env: { ...process.env, VIGIE_API_LISTEN: `127.0.0.1:${apiPort}`, VIGIE_DATA_DIR: dataDir },
+      encoding: "utf8",
+    });
+    expect(query.stderr).toBe("");
+    expect(query.stdout).toMatch(/^HOSTNAME\s+NODE ID/);
+    expect(query.stdout).toContain(nodes[0]!.hostname);
 
     child.kill("SIGINT");
     expect(await exited).toBe(0);
