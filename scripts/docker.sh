@@ -25,11 +25,19 @@ need_root() {
   if [ "$(id -u)" != 0 ]; then say "must run as root (it starts dockerd)"; exit 1; fi
 }
 
+# A process that exists and is not a zombie (a dockerd killed hard, whose parent has not reaped
+# it yet, still has its /proc entry and its pid file).
+alive() {
+  local state
+  state=$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null) || return 1
+  [ -n "$state" ] && [ "$state" != Z ]
+}
+
 dockerd_pid() {
   local pid
   if [ -f "$PIDFILE" ]; then
     pid=$(cat "$PIDFILE" 2>/dev/null || true)
-    if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null && grep -q dockerd "/proc/$pid/comm" 2>/dev/null; then echo "$pid"; return 0; fi
+    if [ -n "$pid" ] && alive "$pid" && grep -q dockerd "/proc/$pid/comm" 2>/dev/null; then echo "$pid"; return 0; fi
   fi
   return 1
 }
@@ -40,15 +48,20 @@ start_engine() {
   if ! command -v dockerd >/dev/null 2>&1; then
     say "dockerd is not installed (run scripts/bootstrap.sh: Debian package docker.io)"; exit 1
   fi
+  local started=""
   if ! dockerd_pid >/dev/null; then
-    # A dockerd killed hard leaves its pid file and containerd socket behind; dockerd cleans both.
+    # A dockerd killed hard leaves its pid file and sockets behind; a new one cleans them up.
     mkdir -p "$(dirname "$LOG")"
     say "starting dockerd (log: $LOG)"
     # setsid + every descriptor redirected: the engine outlives this script and whoever ran it.
     setsid dockerd --iptables=false --ip-masq=false --bridge=none >>"$LOG" 2>&1 </dev/null &
+    started=$!
   fi
   local waited=0
   until answers; do
+    if [ -n "$started" ] && ! alive "$started"; then
+      say "dockerd exited while starting; last lines of $LOG:"; tail -n 30 "$LOG" >&2 || true; exit 1
+    fi
     sleep 0.5; waited=$((waited + 1))
     if [ $waited -ge $((START_TIMEOUT * 2)) ]; then
       say "dockerd did not answer within ${START_TIMEOUT}s; last lines of $LOG:"; tail -n 30 "$LOG" >&2 || true; exit 1
@@ -89,7 +102,7 @@ stop_engine() {
   say "stopping dockerd ($pid)"
   kill -TERM "$pid"
   local waited=0
-  while kill -0 "$pid" 2>/dev/null; do
+  while alive "$pid"; do
     sleep 0.2; waited=$((waited + 1))
     if [ $waited -ge 150 ]; then say "dockerd did not stop in 30s; killing it"; kill -KILL "$pid" 2>/dev/null || true; fi
   done
