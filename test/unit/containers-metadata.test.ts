@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import { toVigieEvent } from "../../agent/containers/events.js";
 import { containerResource, imageName, metaFromInspect, taskSlot } from "../../agent/containers/metadata.js";
 import { healthFromStatus } from "../../agent/containers/source.js";
+import { swarmIdentity } from "../../agent/identity/swarm.js";
 
 const BASE = { "host.name": "node-a", "node.id": "n1" };
 const TASK_LABELS = {
@@ -95,5 +96,22 @@ describe("docker events as Vigie events", () => {
 
   it("forwards oom, kill, start, restart and destroy", () => {
     for (const a of ["oom", "kill", "start", "restart", "destroy"]) expect(toVigieEvent(ev(a), BASE)?.action).toBe(a);
+  });
+});
+
+describe("Swarm node identity from the engine", () => {
+  it("is the node id and the engine's hostname in an active swarm", async () => {
+    expect(await swarmIdentity({ info: async () => ({ Name: "node-a", Swarm: { NodeID: "qu3t0lwju7c4p925009mx5hv", LocalNodeState: "active" } }) })).toEqual({
+      nodeId: "qu3t0lwju7c4p925009mx5hv",
+      hostname: "node-a",
+    });
+  });
+
+  it("is undefined outside a swarm", async () => {
+    expect(await swarmIdentity({ info: async () => ({ Name: "node-a", Swarm: { NodeID: "", LocalNodeState: "inactive" } }) })).toBeUndefined();
+  });
+
+  it("fails when the engine does not answer in time, so identity falls back to the machine id", async () => {
+    await expect(swarmIdentity({ info: () => new Promise(() => undefined) }, 20)).rejects.toThrow(/did not answer within 20 ms/);
   });
 });
