@@ -116,6 +116,21 @@ describe("containers on the real engine (swarm mode, cgroup files)", () => {
     expect(value(s, "vigie.container.start_time")).toBeGreaterThan(Date.now() / 1000 - 120);
   });
 
+  it("follows a container's health: health_status events and the health in its samples", async () => {
+    const { id, name } = await runContainer(docker, { cmd: ["sh", "-c", "touch /tmp/ok; sleep 3600"], healthCmd: ["test", "-e", "/tmp/ok"], network: "none" });
+    containers.push(name);
+    const healthy = await waitFor("health_status: healthy", () => eventFor(id, "health_status"), 20_000);
+    expect(healthy.attributes).toEqual({ "container.health.status": "healthy" });
+    const s = await waitFor("healthy in a sample", async () => {
+      const rm = await sampleOf(id);
+      return value(rm, "vigie.container.health", { "container.health.status": "healthy" }) === 1 ? rm : undefined;
+    }, 10_000, 100);
+    expect(s.resource["container.name"]).toBe(name);
+    await docker.getContainer(id).exec({ Cmd: ["rm", "/tmp/ok"] }).then((e) => e.start({ Detach: true }));
+    await waitFor("health_status: unhealthy", () => events.find((e) => e.resource["container.id"] === id && e.attributes?.["container.health.status"] === "unhealthy"), 20_000);
+    await waitFor("unhealthy in a sample", async () => value(await sampleOf(id), "vigie.container.health", { "container.health.status": "unhealthy" }) === 1, 10_000, 100);
+  });
+
   it("publishes an oom event for a container killed by its memory limit", async () => {
     const { id, name } = await runContainer(docker, { cmd: ["sh", "-c", "x=a; while :; do x=$x$x; done"], memoryBytes: 8 * 1024 * 1024, network: "none" });
     containers.push(name);

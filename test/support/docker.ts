@@ -70,6 +70,9 @@ export interface ContainerSpec {
   memoryBytes?: number;
   nanoCpus?: number;
   labels?: Record<string, string>;
+  /** A health check command run every `healthIntervalMs` (default 500 ms). */
+  healthCmd?: string[];
+  healthIntervalMs?: number;
 }
 
 /** Creates and starts a container; returns it with its name. Remove it with removeContainer. */
@@ -80,6 +83,9 @@ export async function runContainer(docker: Docker, spec: ContainerSpec): Promise
     Image: spec.image ?? BUSYBOX,
     Cmd: spec.cmd,
     Labels: { "vigie.test": "1", ...spec.labels },
+    ...(spec.healthCmd
+      ? { Healthcheck: { Test: ["CMD", ...spec.healthCmd], Interval: (spec.healthIntervalMs ?? 500) * 1e6, Timeout: 2e9, Retries: 1, StartPeriod: 0 } }
+      : {}),
     HostConfig: {
       NetworkMode: spec.network ?? "host",
       ...(spec.memoryBytes ? { Memory: spec.memoryBytes, MemorySwap: spec.memoryBytes } : {}),
