@@ -52,7 +52,9 @@ describe("agent while NATS is down", () => {
 
   it("spools while NATS is down and publishes everything, in order, after it comes back", async () => {
     await waitFor("first messages published", () => agent.publisher.stats.published >= 2);
-    await nats.stop(true);
+    // A clean stop (SIGTERM). A SIGKILLed nats-server 2.9 can lose the last messages it already
+    // acknowledged: its file store flushes asynchronously, which no client can make up for.
+    await nats.stop();
     await waitFor("messages piling up in the spool", () => agent.spool.size >= 5, 15_000);
     const agentMetrics = await (await fetch(`${agent.url}/metrics`)).text();
     expect(agentMetrics).toMatch(/vigie_agent_nats_connected 0/);
