@@ -42,6 +42,13 @@ dockerd_pid() {
   return 1
 }
 
+remove_stale_pidfile() {
+  local pid
+  [ -f "$1" ] || return 0
+  pid=$(cat "$1" 2>/dev/null || true)
+  if [ -z "$pid" ] || ! alive "$pid"; then rm -f "$1"; fi
+}
+
 start_engine() {
   if answers; then return 0; fi
   need_root
@@ -50,7 +57,10 @@ start_engine() {
   fi
   local started=""
   if ! dockerd_pid >/dev/null; then
-    # A dockerd killed hard leaves its pid file and sockets behind; a new one cleans them up.
+    # A dockerd (and its containerd) killed hard leave pid files behind; while the dead process
+    # is an unreaped zombie, dockerd takes its pid file for a running daemon and refuses to start.
+    remove_stale_pidfile "$PIDFILE"
+    remove_stale_pidfile /var/run/docker/containerd/containerd.pid
     mkdir -p "$(dirname "$LOG")"
     say "starting dockerd (log: $LOG)"
     # setsid + every descriptor redirected: the engine outlives this script and whoever ran it.
