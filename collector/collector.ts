@@ -69,6 +69,10 @@ export interface Collector {
   url: string;
   store: StateStore;
   ingest: Ingest;
+  /** Metrics at sample resolution (memory) and 1-minute rollups (disk). */
+  history: MetricsHistory;
+  /** What every node last reported. */
+  latest: LatestMetrics;
   /** The Swarm view, when enabled. */
   swarm?: SwarmWatcher;
   stop(): Promise<void>;
@@ -144,10 +148,12 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     swarm.start();
   }
   registerHistoryMetrics(metrics.registry, history);
+  let flushTicks = 0;
   const flushLoop = new Periodic(
-    { name: "history-flush", intervalMs: 15_000, runAtStart: false, onError: (err) => log.error({ err: (err as Error).message }, "history flush failed") },
+    { name: "history-flush", intervalMs: 1000, runAtStart: false, onError: (err) => log.error({ err: (err as Error).message }, "history flush failed") },
     async () => {
-      history.flush(now());
+      if (++flushTicks % 15 === 0) history.maintain(now());
+      history.flush(20_000);
     },
   );
   flushLoop.start();
@@ -197,6 +203,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     url,
     store,
     ingest,
+    history,
+    latest,
     swarm,
     async stop() {
       await swarm?.stop();
@@ -204,7 +212,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await ingest.stop();
       await flushLoop.stop();
       await absenceLoop.stop();
-      history.flush(now());
+      history.maintain(now());
+      history.flush();
       history.close();
       await nc.drain().catch(() => nc.close());
       store.close();

@@ -1,11 +1,11 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import type { EnvelopeOf } from "../../protocol/index.js";
+import type { Attributes, EnvelopeOf } from "../../protocol/index.js";
 import { counterRate } from "./rate.js";
 import { SampleRing } from "./ring.js";
 import { accumulate, close, MINUTE_MS, type MinuteAccumulator, type Rollup } from "./rollup.js";
-import { DEFAULT_DROPPED_ATTRIBUTES, seriesKey, seriesLabels, type Labels } from "./series.js";
+import { DEFAULT_DROPPED_ATTRIBUTES, RESOURCE_LABELS, seriesKey, seriesLabels, type Labels } from "./series.js";
 
 export interface HistoryOptions {
   /** How long samples are kept at full resolution, in memory (ms). Default 1 h. */
@@ -24,7 +24,10 @@ export const HISTORY_DEFAULTS = { windowMs: 3_600_000, intervalMs: 10_000, reten
 
 /** One series in memory. Counters hold per-second rates, derived on arrival. */
 export interface Series {
+  /** Canonical identity: metric and sorted labels (what is stored on disk). */
   key: string;
+  /** Key of the in-memory index (cheaper to build per sample). */
+  lookup: string;
   metric: string;
   labels: Labels;
   counter: boolean;
@@ -103,29 +106,43 @@ export class MetricsHistory {
   append(env: EnvelopeOf<"metrics">): void {
     const time = env.time;
     for (const r of env.payload.resources) {
+      // The resource's part of every key, built once; labels objects only for new series.
+      const resourceKey = resourceKeyOf(env.node.hostname, r.resource);
       for (const m of r.metrics) {
         const counter = m.type === "counter";
-        const sums = new Map<string, { labels: Labels; value: number }>();
+        if (m.points.length === 1) {
+          const p = m.points[0] as (typeof m.points)[number];
+          this.record(m.name + resourceKey + this.pointKey(p.attributes), m.name, env.node.hostname, r.resource, p.attributes, counter, time, p.value);
+          continue;
+        }
+        const sums = new Map<string, { attributes: (typeof m.points)[number]["attributes"]; value: number }>();
         for (const p of m.points) {
-          const labels = seriesLabels(env.node.hostname, r.resource, p.attributes, this.dropped);
-          const key = seriesKey(m.name, labels);
+          const key = m.name + resourceKey + this.pointKey(p.attributes);
           const e = sums.get(key);
           if (e) e.value += p.value;
-          else sums.set(key, { labels, value: p.value });
+          else sums.set(key, { attributes: p.attributes, value: p.value });
         }
-        for (const [key, { labels, value }] of sums) this.record(key, m.name, labels, counter, time, value);
+        for (const [key, e] of sums) this.record(key, m.name, env.node.hostname, r.resource, e.attributes, counter, time, e.value);
       }
     }
   }
 
-  private record(key: string, metric: string, labels: Labels, counter: boolean, time: number, value: number): void {
+  private pointKey(attributes: Attributes | undefined): string {
+    if (!attributes) return "";
+    let key = "";
+    for (const k of Object.keys(attributes).sort()) if (!this.dropped.has(k)) key += `\u0000${k}=${String(attributes[k])}`;
+    return key;
+  }
+
+  private record(key: string, metric: string, hostname: string, resource: Attributes, attributes: Attributes | undefined, counter: boolean, time: number, value: number): void {
     let s = this.series.get(key);
     if (!s) {
       if (this.series.size >= this.maxSeries) {
         this.stats.droppedSeries++;
         return;
       }
-      s = { key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity) };
+      const labels = seriesLabels(hostname, resource, attributes, this.dropped);
+      s = { key: seriesKey(metric, labels), lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity) };
       this.series.set(key, s);
       let set = this.byMetric.get(metric);
       if (!set) this.byMetric.set(metric, (set = new Set()));
@@ -176,11 +193,11 @@ export class MetricsHistory {
   }
 
   /**
-   * Writes finished minutes to disk (one transaction), closes the minutes of series that went
-   * quiet, trims samples older than the window, forgets series idle for a whole window, and
-   * deletes rollups past the retention. Returns the number of rollups written.
+   * Closes the minutes of series that went quiet, trims samples older than the window, forgets
+   * series idle for a whole window, and deletes rollups past the retention. Walks every series:
+   * call it every few seconds, not per message.
    */
-  flush(now: number): number {
+  maintain(now: number): void {
     const quietBefore = now - 2 * MINUTE_MS;
     const windowStart = now - this.windowMs;
     for (const s of this.series.values()) {
@@ -191,22 +208,37 @@ export class MetricsHistory {
       s.ring.trim(windowStart);
       const last = s.ring.lastTime() ?? s.prev?.time;
       if (!s.acc && (last === undefined || last < windowStart)) {
-        this.series.delete(s.key);
+        this.series.delete(s.lookup);
         this.byMetric.get(s.metric)?.delete(s);
       }
     }
     this.stats.series = this.series.size;
-    const batch = this.pending;
-    this.pending = [];
+    this.db.prepare("DELETE FROM rollups WHERE minute < ?").run(now - this.retentionMs);
+  }
+
+  /**
+   * Writes finished minutes to disk in one transaction, at most `maxRows` of them (the rest wait
+   * for the next call): SQLite is synchronous, and a large cluster closes a minute for every
+   * series at once, so the work is spread over several calls to keep the event loop free.
+   * Returns the number of rollups written.
+   */
+  flush(maxRows = Infinity): number {
+    if (this.pending.length === 0) return 0;
+    const batch = this.pending.length <= maxRows ? this.pending : this.pending.slice(0, maxRows);
+    this.pending = batch === this.pending ? [] : this.pending.slice(maxRows);
     this.db.transaction(() => {
       for (const { s, r } of batch) {
         s.id ??= (this.insertSeries.get(s.key, s.metric, JSON.stringify(s.labels), s.counter ? 1 : 0) as { id: number }).id;
         this.insertRollup.run(s.id, r.minute, r.min, r.max, r.avg, r.last, r.count);
       }
-      this.db.prepare("DELETE FROM rollups WHERE minute < ?").run(now - this.retentionMs);
     })();
     this.stats.rollupsWritten += batch.length;
     return batch.length;
+  }
+
+  /** Rollups waiting to be written. */
+  get pendingRollups(): number {
+    return this.pending.length;
   }
 
   /** Bytes held by sample storage (not counting labels and bookkeeping). */
@@ -219,4 +251,14 @@ export class MetricsHistory {
   close(): void {
     this.db.close();
   }
+}
+
+/** The resource's part of a series' lookup key (not the canonical `seriesKey`, which sorts all labels). */
+function resourceKeyOf(hostname: string, resource: Attributes): string {
+  let key = `\u0001${hostname}`;
+  for (const k of RESOURCE_LABELS) {
+    const v = resource[k];
+    if (v !== undefined) key += `\u0001${String(v)}`;
+  }
+  return key;
 }

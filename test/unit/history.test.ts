@@ -68,7 +68,8 @@ describe("MetricsHistory", () => {
     const mem = (v: number) => [{ name: "system.memory.limit", type: "updowncounter" as const, unit: "By", points: [{ value: v }] }];
     [1, 3, 5].forEach((v, i) => h.append(env(i + 1, start + i * 10_000, mem(v))));
     h.append(env(9, start + 60_000, mem(7)));
-    expect(h.flush(start + 61_000)).toBe(1);
+    h.maintain(start + 61_000);
+    expect(h.flush()).toBe(1);
     const [stored] = h.storedSeries("system.memory.limit");
     expect(stored?.labels).toEqual({ node: "web-1" });
     expect(h.rollups([stored!.id], start, start)).toEqual(new Map([[stored!.id, [{ minute: start, min: 1, max: 5, avg: 3, last: 5, count: 3 }]]]));
@@ -78,9 +79,20 @@ describe("MetricsHistory", () => {
   it("forgets a series idle for a whole window, keeping its rollups", () => {
     const h = new MetricsHistory(":memory:", { now: () => T0, windowMs: 60_000 });
     h.append(env(1, T0, [{ name: "container.memory.usage", type: "updowncounter", unit: "By", points: [{ value: 1 }] }], { "container.id": "x", "container.name": "shop_web.1.x" }));
-    h.flush(T0 + 10 * 60_000);
+    h.maintain(T0 + 10 * 60_000);
+    h.flush();
     expect([...h.select("container.memory.usage")]).toHaveLength(0);
     expect(h.storedSeries("container.memory.usage")[0]?.labels["container.name"]).toBe("shop_web.1.x");
+    h.close();
+  });
+
+  it("writes at most maxRows rollups per flush, keeping the rest for the next", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0 });
+    const start = T0 - (T0 % 60_000);
+    const three = (v: number) => ["a", "b", "c"].map((n) => ({ name: n, type: "gauge" as const, unit: "1", points: [{ value: v }] }));
+    h.append(env(1, start, three(1)));
+    h.append(env(2, start + 60_000, three(2)));
+    expect([h.flush(2), h.pendingRollups, h.flush(2), h.flush(2)]).toEqual([2, 1, 1, 0]);
     h.close();
   });
 

@@ -55,7 +55,8 @@ describe("/api/v1/query and /api/v1/query_range", () => {
 
   it("answers from the 1-minute rollups beyond the raw window", async () => {
     const a = app();
-    history.flush(T0 + 3 * 60_000); // closes the first minute (quiet since)
+    history.maintain(T0 + 3 * 60_000); // closes the last minutes (quiet since)
+    history.flush();
     now = T0 + 3_600_000;
     const res = await a.inject({ url: `/api/v1/query_range?metric=container.memory.usage&match[]=node=a&from=${T0 / 1000 - 60}&to=${(T0 + 120_000) / 1000}&step=60s&agg=avg` });
     expect(res.statusCode).toBe(200);
