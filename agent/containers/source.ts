@@ -46,8 +46,9 @@ interface Entry {
 
 /**
  * Every running container on the local engine. The engine is asked for what only it knows —
- * the list each cycle, one inspect per new container, and its event stream — and the numbers
- * come from the containers' cgroup files, never from the stats API (DESIGN §4).
+ * its event stream (which keeps the set of containers current and is forwarded at once), one
+ * inspect per new container, and the list now and then as a safety net — and the numbers come
+ * from the containers' cgroup files, never from the stats API (DESIGN §4).
  */
 export class ContainerSource implements MetricSource {
   readonly name = "containers";
@@ -76,7 +77,7 @@ export class ContainerSource implements MetricSource {
     });
   }
 
-  /** 1 when the engine answers, 0 when it does not, undefined before the first try. */
+  /** True when the engine answers, false when it does not, undefined before the first try. */
   get dockerUp(): boolean | undefined {
     return this.link.up;
   }
