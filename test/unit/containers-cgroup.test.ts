@@ -101,6 +101,20 @@ describe("v1 tree captured from the live engine (cgroupfs driver)", () => {
   });
 });
 
+describe("v1 tree with the systemd driver and cpu,cpuacct co-mounted", () => {
+  it("finds docker-<id>.scope in every hierarchy and reads the same numbers", () => {
+    const f = fixture("v1-systemd");
+    const cg = resolveContainerCgroup(detectLayout(f.root)!, f.procCgroup, f.id);
+    if (cg?.version !== 1) throw new Error("expected a v1 cgroup");
+    expect(cg.dirs.memory).toBe(path.join(f.root, "sys/fs/cgroup/memory/system.slice", `docker-${f.id}.scope`));
+    const s = readContainerStats(cg, f.netDev)!;
+    expect(s.cpu.totalSeconds).toBe(0.655921366);
+    expect(s.cpu.throttledPeriods).toBe(12);
+    expect(s.memory.limit).toBe(67108864);
+    expect(s.pids).toBe(2);
+  });
+});
+
 describe("v2 trees (unified hierarchy)", () => {
   it("reads the systemd driver's docker-<id>.scope", () => {
     const f = fixture("v2-systemd");
