@@ -82,4 +82,64 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
       ),
     );
   },
+  async containers(ctx) {
+    const { containers } = await apiGet<{ containers: ContainerRow[] }>(ctx, "/api/v1/containers");
+    if (ctx.json) return ctx.out(JSON.stringify(containers, null, 2));
+    ctx.out(
+      renderTable(
+        ["NODE", "CONTAINER", "STACK", "SERVICE", "SLOT", "STATE", "HEALTH", "CPU", "MEMORY"],
+        containers.map((c) => [
+          c.node,
+          c.name,
+          c.stack ?? "",
+          c.swarmService ?? c.service ?? "",
+          c.slot ?? "",
+          c.state ?? "",
+          c.health ?? "",
+          c.cpuCores === null ? "" : c.cpuCores.toFixed(2),
+          bytesHuman(c.memory.workingSetBytes),
+        ]),
+      ),
+    );
+  },
+  async services(ctx) {
+    const { services } = await apiGet<{ services: ServiceRow[] }>(ctx, "/api/v1/services");
+    if (ctx.json) return ctx.out(JSON.stringify(services, null, 2));
+    ctx.out(
+      renderTable(
+        ["SERVICE", "STACK", "REPLICAS", "HEALTHY", "NODES", "CPU", "MEMORY"],
+        services.map((s) => [
+          s.name,
+          s.stack ?? "",
+          s.replicas.desired === null ? `${s.replicas.running}` : `${s.replicas.running}/${s.replicas.desired}`,
+          s.replicas.healthy,
+          s.nodes.join(","),
+          s.cpuCores.toFixed(2),
+          bytesHuman(s.memoryWorkingSetBytes),
+        ]),
+      ),
+    );
+  },
 };
+
+interface ContainerRow {
+  node: string;
+  name: string;
+  stack: string | null;
+  service: string | null;
+  swarmService: string | null;
+  slot: number | null;
+  state: string | null;
+  health: string | null;
+  cpuCores: number | null;
+  memory: { workingSetBytes: number | null };
+}
+
+interface ServiceRow {
+  name: string;
+  stack: string | null;
+  replicas: { desired: number | null; running: number; healthy: number };
+  nodes: string[];
+  cpuCores: number;
+  memoryWorkingSetBytes: number;
+}
