@@ -186,7 +186,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
         health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: store.listNodes().length } }),
       }),
       nodeRoutes({ store, latest, absence, now }),
-      containerRoutes({ latest, history }),
+      containerRoutes({ latest, history, desiredReplicas: swarm ? (name) => swarm.view()?.services.find((x) => x.name === name)?.desired : undefined }),
       queryRoutes({ history, now }),
       ...(swarm ? [(app: Parameters<typeof swarmRoutes>[0]) => swarmRoutes(app, swarm)] : []),
       ...(options.routes ?? []),

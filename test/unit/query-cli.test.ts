@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QUERIES } from "../../cli/query.js";
 import { buildApi } from "../../collector/api/server.js";
-import { containerRoutes } from "../../collector/api/routes/containers.js";
+import { containerRoutes, services, type ContainerView } from "../../collector/api/routes/containers.js";
 import { LatestMetrics } from "../../collector/history/latest.js";
 import { MetricsHistory } from "../../collector/history/store.js";
 import type { EnvelopeOf } from "../../protocol/index.js";
@@ -55,5 +55,10 @@ describe("vigie query containers|services (tables from the API)", () => {
   it("prints services with their replicas, and JSON on --json", async () => {
     expect((await run("services")).trim().split("\n")[1]).toMatch(/^shop_web\s+shop\s+1\s+1\s+worker-1\s+0\.25/);
     expect(JSON.parse(await run("services", true))).toMatchObject([{ name: "shop_web", replicas: { running: 1, healthy: 1 } }]);
+  });
+
+  it("takes desired replicas from the Swarm view when there is one", () => {
+    const c = { name: "shop_web.1.a", node: "w1", stack: "shop", service: "web", swarmService: "shop_web", state: "running", health: "unhealthy", cpuCores: 0.5, memory: { workingSetBytes: 10 }, restarts: 1 } as ContainerView;
+    expect(services([c], (name) => (name === "shop_web" ? 3 : undefined))).toMatchObject([{ name: "shop_web", replicas: { desired: 3, running: 1, healthy: 0 }, restarts: 1 }]);
   });
 });

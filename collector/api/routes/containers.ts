@@ -8,6 +8,8 @@ import type { RouteModule } from "../server.js";
 export interface ContainerRoutesDeps {
   latest: LatestMetrics;
   history: MetricsHistory;
+  /** Desired replicas of a Swarm service (`stack_name`), from the Swarm view on a manager. */
+  desiredReplicas?: (swarmService: string) => number | undefined;
 }
 
 export interface ContainerView {
@@ -71,7 +73,7 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
           querystring: { type: "object", additionalProperties: false, properties: { stack: { ...NAME, description: "Swarm stack" } } },
         },
       },
-      async (req) => ({ services: services(list(req.principal, req.query)) }),
+      async (req) => ({ services: services(list(req.principal, req.query), deps.desiredReplicas) }),
     );
 
     app.get<{ Params: { name: string } }>(
@@ -85,7 +87,7 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
       },
       async (req) => {
         const containers = list(req.principal, { service: req.params.name });
-        const [service] = services(containers);
+        const [service] = services(containers, deps.desiredReplicas);
         if (!service) throw new ApiError("not_found", `no service ${JSON.stringify(req.params.name)} reported by any agent`, "name");
         return { ...service, containers };
       },
@@ -170,13 +172,13 @@ export interface ServiceView {
 }
 
 /** Groups containers into services (Swarm service, else stack + service name). */
-export function services(containers: readonly ContainerView[]): ServiceView[] {
+export function services(containers: readonly ContainerView[], desired?: (swarmService: string) => number | undefined): ServiceView[] {
   const groups = new Map<string, ServiceView>();
   for (const c of containers) {
     const name = c.swarmService ?? (c.service ? (c.stack ? `${c.stack}_${c.service}` : c.service) : null);
     if (!name) continue;
     let s = groups.get(name);
-    if (!s) groups.set(name, (s = { name, stack: c.stack, service: c.service, replicas: { desired: null, running: 0, healthy: 0 }, nodes: [], cpuCores: 0, memoryWorkingSetBytes: 0, restarts: 0 }));
+    if (!s) groups.set(name, (s = { name, stack: c.stack, service: c.service, replicas: { desired: (c.swarmService ? desired?.(c.swarmService) : undefined) ?? null, running: 0, healthy: 0 }, nodes: [], cpuCores: 0, memoryWorkingSetBytes: 0, restarts: 0 }));
     const running = c.state === null || c.state === "running";
     if (running) s.replicas.running++;
     if (running && (c.health === null || c.health === "healthy" || c.health === "none")) s.replicas.healthy++;
