@@ -8,6 +8,8 @@ export function createAgentMetrics(publisher: PublisherStats, spool: SpoolStats,
   const registry = new Registry();
   const r = [registry];
   mirroredCounter(registry, "vigie_agent_published_messages_total", "Messages acknowledged by JetStream.", () => publisher.published + publisher.duplicates);
+  mirroredCounter(registry, "vigie_agent_replayed_messages_total", "Acknowledged messages sent again after a NATS reconnect (deduplicated by message id).", () => publisher.replayed);
+  mirroredCounter(registry, "vigie_agent_recovered_messages_total", "Acknowledged messages the NATS server had lost, restored by the replay after a reconnect.", () => publisher.recovered);
   mirroredCounter(registry, "vigie_agent_publish_errors_total", "Failed publish attempts (the message stays spooled).", () => publisher.errors);
   mirroredCounter(registry, "vigie_agent_spool_dropped_messages_total", "Messages dropped, oldest first, past the spool bound.", () => spool.droppedMessages);
   mirroredCounter(registry, "vigie_agent_spool_dropped_bytes_total", "Bytes dropped past the spool bound.", () => spool.droppedBytes);

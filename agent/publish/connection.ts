@@ -65,7 +65,7 @@ export class NatsLink {
       } else if (s.type === "reconnect") {
         this.connected = true;
         this.log.info({ server: s.server }, "reconnected to NATS");
-        this.publisher.attach(jetstream(nc));
+        this.publisher.attach(jetstream(nc), true);
       }
     }
   }

@@ -1,12 +1,16 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
 import { contextFrom, currentTraceparent, inSpan, type Logger } from "../../lib/index.js";
-import type { Spool } from "./spool.js";
+import type { Spool, SpoolEntry } from "./spool.js";
 
 export interface PublisherStats {
   published: number;
   duplicates: number;
   errors: number;
+  /** Recently acknowledged messages sent again after a reconnect. */
+  replayed: number;
+  /** Of those, the ones the server had lost (stored anew rather than known as duplicates). */
+  recovered: number;
 }
 
 export interface PublisherOptions {
@@ -17,7 +21,18 @@ export interface PublisherOptions {
   /** Backoff ceiling. Default 15 s. */
   backoffMaxMs?: number;
   random?: () => number;
+  /**
+   * How long an acknowledged message is kept in memory to be sent again after a reconnect.
+   * A nats-server killed hard can lose messages it had already acknowledged (its file store
+   * writes behind); the message id makes the replay of the ones it kept a no-op. Default 30 s.
+   */
+  replayWindowMs?: number;
+  now?: () => number;
 }
+
+/** Bounds of the replay window's memory. */
+const REPLAY_MAX_MESSAGES = 2000;
+const REPLAY_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
  * Drains the spool into JetStream in order, oldest first, one message in flight: a message
@@ -25,7 +40,10 @@ export interface PublisherOptions {
  * means an earlier attempt landed). Failures back off exponentially with jitter.
  */
 export class Publisher {
-  readonly stats: PublisherStats = { published: 0, duplicates: 0, errors: 0 };
+  readonly stats: PublisherStats = { published: 0, duplicates: 0, errors: 0, replayed: 0, recovered: 0 };
+  private recent: { entry: SpoolEntry; at: number }[] = [];
+  private recentBytes = 0;
+  private replayPending = false;
   private js: JetStreamClient | undefined;
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
@@ -39,8 +57,9 @@ export class Publisher {
   ) {}
 
   /** Sets (or replaces, after a reconnect) the JetStream client, and starts draining. */
-  attach(js: JetStreamClient | undefined): void {
+  attach(js: JetStreamClient | undefined, reconnected = false): void {
     this.js = js;
+    if (reconnected && this.recent.length > 0) this.replayPending = true;
     this.failures = 0;
     this.wake();
   }
@@ -80,6 +99,11 @@ export class Publisher {
   private async drain(): Promise<void> {
     while (!this.stopped) {
       const js = this.js;
+      if (js && this.replayPending) {
+        if (await this.replay(js)) continue;
+        await this.sleep(this.backoff());
+        continue;
+      }
       const entry = js ? await this.spool.peek() : undefined;
       if (!js || !entry) return;
       try {
@@ -98,6 +122,7 @@ export class Publisher {
         if (ack.duplicate) this.stats.duplicates++;
         else this.stats.published++;
         await this.spool.remove(entry.id);
+        this.remember(entry);
         this.failures = 0;
       } catch (err) {
         this.stats.errors++;
@@ -109,6 +134,48 @@ export class Publisher {
         await this.sleep(delay);
       }
     }
+  }
+
+  /** Sends the recently acknowledged messages again, oldest first; false when the server failed us. */
+  private async replay(js: JetStreamClient): Promise<boolean> {
+    this.prune();
+    for (const r of this.recent) {
+      try {
+        const ack = await js.publish(r.entry.subject, r.entry.data, { msgID: r.entry.msgId, timeout: this.options.ackTimeoutMs ?? 5000 });
+        this.stats.replayed++;
+        if (!ack.duplicate) this.stats.recovered++;
+      } catch (err) {
+        this.stats.errors++;
+        this.failures++;
+        this.log.warn({ err: (err as Error).message }, "replay after reconnect failed; will retry");
+        return false;
+      }
+    }
+    if (this.stats.recovered > 0) this.log.warn({ recovered: this.stats.recovered }, "the NATS server had lost acknowledged messages; sent again");
+    this.replayPending = false;
+    this.failures = 0;
+    return true;
+  }
+
+  private remember(entry: SpoolEntry): void {
+    if ((this.options.replayWindowMs ?? 30_000) <= 0) return;
+    this.recent.push({ entry, at: this.now() });
+    this.recentBytes += entry.data.byteLength;
+    this.prune();
+  }
+
+  private prune(): void {
+    const oldest = this.now() - (this.options.replayWindowMs ?? 30_000);
+    while (this.recent.length > 0) {
+      const first = this.recent[0] as { entry: SpoolEntry; at: number };
+      if (first.at >= oldest && this.recent.length <= REPLAY_MAX_MESSAGES && this.recentBytes <= REPLAY_MAX_BYTES) break;
+      this.recent.shift();
+      this.recentBytes -= first.entry.data.byteLength;
+    }
+  }
+
+  private now(): number {
+    return (this.options.now ?? Date.now)();
   }
 
   private backoff(): number {

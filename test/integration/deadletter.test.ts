@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCollector, type Collector } from "../../collector/index.js";
 import { encode, type Envelope } from "../../protocol/index.js";
 import { startNats, type NatsServer } from "../support/nats.js";
-import { testLog } from "../support/log.js";
+import { collectorTestOptions } from "../support/vigie.js";
 import { waitFor } from "../support/wait.js";
 
 const good = (seq: number): Envelope => ({
@@ -28,17 +28,7 @@ describe("collector with bad messages", () => {
   beforeAll(async () => {
     nats = await startNats();
     dataDir = mkdtempSync(path.join(tmpdir(), "vigie-dl-"));
-    collector = await startCollector({
-      natsUrl: nats.url,
-      listen: "127.0.0.1:0",
-      dataDir,
-      streamMaxAgeMs: 3_600_000,
-      streamMaxBytes: -1,
-      streamReplicas: 1,
-      durable: "vigie-collector",
-      maxMessageBytes: 4096,
-      log: testLog,
-    });
+    collector = await startCollector(collectorTestOptions(nats.url, dataDir, { maxMessageBytes: 4096 }));
     nc = await connect({ servers: nats.url });
   });
 

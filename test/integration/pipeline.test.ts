@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startAgent, type Agent } from "../../agent/index.js";
 import { startCollector, type Collector } from "../../collector/index.js";
 import { startNats, type NatsServer } from "../support/nats.js";
-import { testLog } from "../support/log.js";
+import { agentTestOptions, collectorTestOptions } from "../support/vigie.js";
 import { waitFor } from "../support/wait.js";
 
 interface NodeView {
@@ -24,16 +24,7 @@ describe("agent → NATS JetStream → collector → API", () => {
   let collector: Collector | undefined;
   let agent: Agent | undefined;
 
-  const collectorOptions = () => ({
-    natsUrl: nats.url,
-    listen: "127.0.0.1:0",
-    dataDir,
-    streamMaxAgeMs: 3_600_000,
-    streamMaxBytes: -1,
-    streamReplicas: 1,
-    durable: "vigie-collector",
-    log: testLog,
-  });
+  const collectorOptions = () => collectorTestOptions(nats.url, dataDir);
 
   const nodes = async (): Promise<NodeView[]> => {
     const res = await fetch(`${collector!.url}/api/v1/nodes`);
@@ -55,17 +46,7 @@ describe("agent → NATS JetStream → collector → API", () => {
 
   it("shows the agent's node in /api/v1/nodes within two intervals, with CPU and memory", async () => {
     collector = await startCollector(collectorOptions());
-    agent = await startAgent({
-      natsUrl: nats.url,
-      intervalMs: INTERVAL,
-      listen: "127.0.0.1:0",
-      dataDir,
-      hostRoot: "/",
-      spoolMaxBytes: 16 * 1024 * 1024,
-      nodeId: "pipeline-node-1",
-      hostname: "pipeline-host-1",
-      log: testLog,
-    });
+    agent = await startAgent(agentTestOptions(nats.url, dataDir, { intervalMs: INTERVAL, nodeId: "pipeline-node-1", hostname: "pipeline-host-1" }));
     const started = Date.now();
     const node = await waitFor("the node in /api/v1/nodes", async () => (await nodes()).find((n) => n.id === "pipeline-node-1"), 2 * INTERVAL + 1500);
     expect(Date.now() - started).toBeLessThan(2 * INTERVAL + 1500);

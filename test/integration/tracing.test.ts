@@ -7,7 +7,7 @@ import { startAgent, type Agent } from "../../agent/index.js";
 import { startCollector, type Collector } from "../../collector/index.js";
 import { startTracing, type Tracing } from "../../lib/index.js";
 import { startNats, type NatsServer } from "../support/nats.js";
-import { testLog } from "../support/log.js";
+import { agentTestOptions, collectorTestOptions } from "../support/vigie.js";
 import { waitFor } from "../support/wait.js";
 
 interface OtlpSpan {
@@ -66,28 +66,8 @@ describe("tracing of the pipeline", () => {
   it("carries one trace from sampling through publish to ingest and store, over NATS headers", async () => {
     tracing = await startTracing("vigie-test", "t", { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url, OTEL_SERVICE_NAME: "vigie-test" });
     expect(tracing.enabled).toBe(true);
-    collector = await startCollector({
-      natsUrl: nats.url,
-      listen: "127.0.0.1:0",
-      dataDir,
-      streamMaxAgeMs: 3_600_000,
-      streamMaxBytes: -1,
-      streamReplicas: 1,
-      durable: "vigie-collector",
-      swarm: { enabled: false },
-      log: testLog,
-    });
-    agent = await startAgent({
-      natsUrl: nats.url,
-      intervalMs: 300,
-      listen: "127.0.0.1:0",
-      dataDir,
-      hostRoot: "/",
-      spoolMaxBytes: 16 << 20,
-      nodeId: "trace-node",
-      hostname: "trace-host",
-      log: testLog,
-    });
+    collector = await startCollector(collectorTestOptions(nats.url, dataDir));
+    agent = await startAgent(agentTestOptions(nats.url, dataDir, { intervalMs: 300, nodeId: "trace-node", hostname: "trace-host" }));
     await waitFor("a few messages stored", () => collector!.ingest.stats.accepted >= 3);
     await agent.stop();
     agent = undefined;
