@@ -1,4 +1,4 @@
-import Docker from "dockerode";
+import { EngineClient } from "../containers/engine-client.js";
 import type { CheckTarget } from "./labels.js";
 import { LABEL_PREFIX } from "./labels.js";
 
@@ -19,7 +19,7 @@ export interface DockerTargetsOptions {
  * (`deploy`-level labels stay on the service).
  */
 export function dockerTargets(options: DockerTargetsOptions = {}): () => Promise<CheckTarget[]> {
-  const docker = new Docker({ socketPath: options.socketPath ?? "/var/run/docker.sock", timeout: options.timeoutMs ?? 5000 });
+  const engine = new EngineClient({ socketPath: options.socketPath, timeoutMs: options.timeoutMs });
   const now = options.now ?? Date.now;
   const services = new Map<string, { at: number; labels: Record<string, string> }>();
 
@@ -28,7 +28,7 @@ export function dockerTargets(options: DockerTargetsOptions = {}): () => Promise
     if (cached && now() - cached.at < (options.serviceCacheMs ?? 60_000)) return cached.labels;
     let labels: Record<string, string> = {};
     try {
-      const spec = ((await docker.getService(id).inspect()) as { Spec?: { Labels?: Record<string, string> } }).Spec;
+      const spec = (await engine.get<{ Spec?: { Labels?: Record<string, string> } }>(`/services/${encodeURIComponent(id)}`)).Spec;
       labels = Object.fromEntries(Object.entries(spec?.Labels ?? {}).filter(([k]) => k.startsWith(LABEL_PREFIX)));
     } catch {
       // Not a manager, or the service is gone: the container's own labels are all there is.
@@ -38,7 +38,7 @@ export function dockerTargets(options: DockerTargetsOptions = {}): () => Promise
   };
 
   return async () => {
-    const list = await docker.listContainers();
+    const list = await engine.get<{ Id: string; Names?: string[]; Labels?: Record<string, string>; HostConfig?: { NetworkMode?: string } }[]>("/containers/json");
     const out: CheckTarget[] = [];
     for (const c of list) {
       const own = c.Labels ?? {};

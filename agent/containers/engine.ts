@@ -1,5 +1,5 @@
-import Docker from "dockerode";
 import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
+import { EngineClient } from "./engine-client.js";
 import type { InspectInfo } from "./metadata.js";
 
 /** The parts of `GET /containers/json` Vigie reads. */
@@ -18,7 +18,7 @@ export interface EngineInfo {
 
 /**
  * The Docker Engine API as the containers source uses it: a port, so the source's logic can be
- * driven by a fake in unit tests and by dockerode on the real engine.
+ * driven by a fake in unit tests and by the engine's HTTP API on the real one.
  */
 export interface DockerApi {
   listContainers(): Promise<ListedContainer[]>;
@@ -35,17 +35,15 @@ export interface DockerApiOptions {
   timeoutMs?: number;
 }
 
-/** The real engine through dockerode, on its Unix socket. */
+/** The real engine, on its Unix socket. */
 export function dockerApi(options: DockerApiOptions = {}): DockerApi {
-  const socketPath = options.socketPath ?? "/var/run/docker.sock";
-  const docker = new Docker({ socketPath, timeout: options.timeoutMs ?? 5000 });
-  // The events stream is long-lived: an idle timeout would cut it, so it has its own client.
-  const streaming = new Docker({ socketPath });
+  const engine = new EngineClient(options);
+  const eventFilter = encodeURIComponent(JSON.stringify({ type: ["container"] }));
   return {
-    listContainers: () => docker.listContainers({ all: false }),
-    inspect: (id) => docker.getContainer(id).inspect(),
-    events: (signal) => streaming.getEvents({ filters: { type: ["container"] }, abortSignal: signal } as Docker.GetEventsOptions),
-    info: () => docker.info(),
+    listContainers: () => engine.get<ListedContainer[]>("/containers/json"),
+    inspect: (id) => engine.get<InspectInfo>(`/containers/${encodeURIComponent(id)}/json`),
+    events: (signal) => engine.stream(`/events?filters=${eventFilter}`, signal),
+    info: () => engine.get<EngineInfo>("/info"),
   };
 }
 
