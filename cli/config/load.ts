@@ -11,8 +11,8 @@ export class ConfigError extends Error {
   }
 }
 
-/** Environment variables that are not configuration keys (read by scripts). */
-const NOT_CONFIG = new Set(["VIGIE_BOOTSTRAP_VERBOSE", "VIGIE_TEST_LOG", "VIGIE_CONFIG", "VIGIE_DOCKER_DATA"]);
+/** Environment variables that are not configuration keys (read by scripts and deploy/stack.yml). */
+const NOT_CONFIG = new Set(["VIGIE_BOOTSTRAP_VERBOSE", "VIGIE_TEST_LOG", "VIGIE_CONFIG", "VIGIE_DOCKER_DATA", "VIGIE_IMAGE", "VIGIE_IMAGE_CONTEXT"]);
 
 /** `agent.hostRoot` → `VIGIE_AGENT_HOST_ROOT`. */
 export function envName(path: string[]): string {
