@@ -3,11 +3,12 @@
 //   node /app/deploy/healthcheck.mjs [agent|collector]
 //
 // Without an argument the role comes from PID 1's command line (`… main.js agent`, also behind
-// docker-init). The address is the one that process uses: the configuration is loaded the same
-// way (file from --config/VIGIE_CONFIG, then VIGIE_* variables), so a listen address set in a
-// file is honoured. A wildcard address (0.0.0.0, ::) is asked on loopback. Exit 0 = healthy.
+// docker-init). The address is the one that process uses, found the way its configuration is
+// loaded — VIGIE_AGENT_LISTEN / VIGIE_API_LISTEN, else the file of --config/VIGIE_CONFIG, else the
+// defaults 127.0.0.1:9481 / 127.0.0.1:9480 — without loading the whole configuration: this runs
+// every 30 s inside the agent's CPU limit. A wildcard address (0.0.0.0, ::) is asked on loopback.
+// Exit 0 = healthy.
 import { readFileSync } from "node:fs";
-import { loadConfig } from "../dist/cli/config/load.js";
 
 const TIMEOUT_MS = 4_000;
 
@@ -38,13 +39,23 @@ function dialAddress(listen) {
   return listen;
 }
 
+async function listenAddress(role, file) {
+  const [section, env, fallback] = role === "agent" ? ["agent", "VIGIE_AGENT_LISTEN", "127.0.0.1:9481"] : ["api", "VIGIE_API_LISTEN", "127.0.0.1:9480"];
+  if (process.env[env]) return process.env[env];
+  if (file) {
+    const { parse } = await import("yaml");
+    const listen = parse(readFileSync(file, "utf8"))?.[section]?.listen;
+    if (typeof listen === "string") return listen;
+  }
+  return fallback;
+}
+
 async function main() {
   const args = pid1Args();
   const entry = args.findIndex((a) => a.endsWith("main.js"));
   const rest = entry >= 0 ? args.slice(entry + 1) : [];
   const role = process.argv[2] ?? rest.find((a) => a === "agent" || a === "collector" || a === "up") ?? "agent";
-  const config = loadConfig({ file: optionValue(rest, "--config", "-c") ?? process.env.VIGIE_CONFIG });
-  const listen = role === "agent" ? config.agent.listen : config.api.listen;
+  const listen = await listenAddress(role, optionValue(rest, "--config", "-c") ?? process.env.VIGIE_CONFIG);
   const url = `http://${dialAddress(listen)}/healthz`;
   const res = await fetch(url, { signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}`);
