@@ -1,12 +1,16 @@
+// Float bits go through this scratch pair so that a ring needs one typed array, not two: at
+// hundreds of thousands of series, every ArrayBuffer less is work the garbage collector saves.
+const scratchF32 = new Float32Array(1);
+const scratchI32 = new Int32Array(scratchF32.buffer);
+
 /**
- * The raw samples of one series, oldest overwritten first. Times are kept as 32-bit
- * deciseconds from a shared origin and values as 32-bit floats: 8 bytes a sample (counters are
- * stored as rates, so float precision is plenty). Storage grows by doubling up to `capacity`,
- * so a short-lived series costs little.
+ * The raw samples of one series, oldest overwritten first. Each sample is two 32-bit words in
+ * one array: the time in deciseconds from a shared origin, and the value as a 32-bit float
+ * (counters are stored as rates, so float precision is plenty): 8 bytes a sample. Storage grows
+ * by doubling up to `capacity`, so a short-lived series costs little.
  */
 export class SampleRing {
-  private times: Int32Array;
-  private values: Float32Array;
+  private words: Int32Array;
   private head = 0;
   private count = 0;
 
@@ -14,26 +18,29 @@ export class SampleRing {
     private readonly origin: number,
     private readonly capacity: number,
   ) {
-    const initial = Math.min(capacity, 8);
-    this.times = new Int32Array(initial);
-    this.values = new Float32Array(initial);
+    this.words = new Int32Array(2 * Math.min(capacity, 4));
   }
 
   get size(): number {
     return this.count;
   }
 
-  /** Bytes held by the arrays. */
+  /** Bytes held by the samples' array. */
   get bytes(): number {
-    return this.times.byteLength + this.values.byteLength;
+    return this.words.byteLength;
+  }
+
+  private get slots(): number {
+    return this.words.length >> 1;
   }
 
   push(time: number, value: number): void {
-    if (this.count === this.times.length && this.times.length < this.capacity) this.grow();
-    const len = this.times.length;
-    const at = (this.head + this.count) % len;
-    this.times[at] = Math.round((time - this.origin) / 100);
-    this.values[at] = value;
+    if (this.count === this.slots && this.slots < this.capacity) this.grow();
+    const len = this.slots;
+    const at = ((this.head + this.count) % len) << 1;
+    this.words[at] = Math.round((time - this.origin) / 100);
+    scratchF32[0] = value;
+    this.words[at + 1] = scratchI32[0] as number;
     if (this.count < len) this.count++;
     else this.head = (this.head + 1) % len;
   }
@@ -50,32 +57,32 @@ export class SampleRing {
       const t = this.timeAt(i);
       if (t < from) continue;
       if (t > to) break;
-      fn(t, this.values[(this.head + i) % this.values.length] as number);
+      scratchI32[0] = this.words[(((this.head + i) % this.slots) << 1) + 1] as number;
+      fn(t, scratchF32[0] as number);
     }
   }
 
   /** Drops samples older than `before`. */
   trim(before: number): void {
     while (this.count > 0 && this.timeAt(0) < before) {
-      this.head = (this.head + 1) % this.times.length;
+      this.head = (this.head + 1) % this.slots;
       this.count--;
     }
   }
 
   private timeAt(i: number): number {
-    return this.origin + (this.times[(this.head + i) % this.times.length] as number) * 100;
+    return this.origin + (this.words[((this.head + i) % this.slots) << 1] as number) * 100;
   }
 
   private grow(): void {
-    const size = Math.min(this.capacity, this.times.length * 2);
-    const times = new Int32Array(size);
-    const values = new Float32Array(size);
+    const slots = Math.min(this.capacity, this.slots * 2);
+    const words = new Int32Array(slots * 2);
     for (let i = 0; i < this.count; i++) {
-      times[i] = this.times[(this.head + i) % this.times.length] as number;
-      values[i] = this.values[(this.head + i) % this.values.length] as number;
+      const from = ((this.head + i) % this.slots) << 1;
+      words[2 * i] = this.words[from] as number;
+      words[2 * i + 1] = this.words[from + 1] as number;
     }
-    this.times = times;
-    this.values = values;
+    this.words = words;
     this.head = 0;
   }
 }

@@ -32,8 +32,9 @@ export interface Series {
   labels: Labels;
   counter: boolean;
   ring: SampleRing;
-  /** Last cumulative reading of a counter, to derive the next rate. */
-  prev?: { time: number; value: number };
+  /** Last cumulative reading of a counter (time, value), to derive the next rate; NaN before the first. */
+  prevTime: number;
+  prevValue: number;
   acc?: MinuteAccumulator;
   id?: number;
 }
@@ -142,7 +143,7 @@ export class MetricsHistory {
         return;
       }
       const labels = seriesLabels(hostname, resource, attributes, this.dropped);
-      s = { key: seriesKey(metric, labels), lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity) };
+      s = { key: seriesKey(metric, labels), lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN };
       this.series.set(key, s);
       let set = this.byMetric.get(metric);
       if (!set) this.byMetric.set(metric, (set = new Set()));
@@ -151,11 +152,13 @@ export class MetricsHistory {
     }
     const last = s.ring.lastTime();
     if (counter) {
-      const prev = s.prev;
-      if (prev && time <= prev.time) return;
-      s.prev = { time, value };
-      if (!prev) return;
-      const rate = counterRate(prev.value, prev.time, value, time);
+      const prevTime = s.prevTime;
+      const prevValue = s.prevValue;
+      if (time <= prevTime) return;
+      s.prevTime = time;
+      s.prevValue = value;
+      if (Number.isNaN(prevTime)) return;
+      const rate = counterRate(prevValue, prevTime, value, time);
       if (rate === undefined) return;
       value = rate;
     } else if (last !== undefined && time <= last) {
@@ -206,7 +209,7 @@ export class MetricsHistory {
         s.acc = undefined;
       }
       s.ring.trim(windowStart);
-      const last = s.ring.lastTime() ?? s.prev?.time;
+      const last = s.ring.lastTime() ?? (Number.isNaN(s.prevTime) ? undefined : s.prevTime);
       if (!s.acc && (last === undefined || last < windowStart)) {
         this.series.delete(s.lookup);
         this.byMetric.get(s.metric)?.delete(s);

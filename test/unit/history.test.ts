@@ -37,6 +37,17 @@ describe("SampleRing", () => {
     expect(seen).toEqual([2, 3, 4]);
     expect(r.lastTime()).toBe(T0 + 4000);
   });
+
+  it("keeps order and values while growing past its first allocation and wrapping", () => {
+    const r = new SampleRing(T0, 10);
+    for (let i = 0; i < 25; i++) r.push(T0 + i * 100, i + 0.5);
+    const seen: [number, number][] = [];
+    r.forEach(0, Infinity, (t, v) => seen.push([t - T0, v]));
+    expect(seen).toEqual(Array.from({ length: 10 }, (_, k) => [(15 + k) * 100, 15 + k + 0.5]));
+    r.trim(T0 + 2000);
+    expect(r.size).toBe(5);
+    expect(r.bytes).toBe(80);
+  });
 });
 
 describe("MetricsHistory", () => {
