@@ -44,6 +44,8 @@ export interface HistoryStats {
   samples: number;
   droppedSeries: number;
   rollupsWritten: number;
+  /** Bytes of sample arrays, as of the last `maintain()`. */
+  sampleBytes: number;
 }
 
 const SCHEMA_SQL = `
@@ -71,7 +73,7 @@ CREATE INDEX IF NOT EXISTS rollups_minute ON rollups (minute);
  * when the collector stops are rebuilt from the JetStream stream on the next start.
  */
 export class MetricsHistory {
-  readonly stats: HistoryStats = { series: 0, samples: 0, droppedSeries: 0, rollupsWritten: 0 };
+  readonly stats: HistoryStats = { series: 0, samples: 0, droppedSeries: 0, rollupsWritten: 0, sampleBytes: 0 };
   readonly windowMs: number;
   readonly retentionMs: number;
   private readonly capacity: number;
@@ -203,7 +205,9 @@ export class MetricsHistory {
   maintain(now: number): void {
     const quietBefore = now - 2 * MINUTE_MS;
     const windowStart = now - this.windowMs;
+    let bytes = 0;
     for (const s of this.series.values()) {
+      bytes += s.ring.bytes;
       if (s.acc && s.acc.minute < quietBefore) {
         this.pending.push({ s, r: close(s.acc) });
         s.acc = undefined;
@@ -216,6 +220,7 @@ export class MetricsHistory {
       }
     }
     this.stats.series = this.series.size;
+    this.stats.sampleBytes = bytes;
     this.db.prepare("DELETE FROM rollups WHERE minute < ?").run(now - this.retentionMs);
   }
 
