@@ -148,6 +148,33 @@ describe("the stack on a one-node swarm", () => {
     return parts.join("\n");
   }
 
+  it("runs as its unprivileged user, and its health check follows a listen address set in a config file", async () => {
+    const port = await freePort();
+    const file = path.join(workDir, "vigie.yml");
+    writeFileSync(file, `nats:\n  url: ${nats!.url}\nagent:\n  listen: 127.0.0.1:${port}\n  containers: false\n`, { mode: 0o644 });
+    const name = uniqueName("health");
+    const container = await docker.createContainer({
+      name,
+      Image: image,
+      Cmd: ["agent", "--config", "/etc/vigie.yml"],
+      Labels: { "vigie.test": "1" },
+      HostConfig: { NetworkMode: "host", Binds: [`${file}:/etc/vigie.yml:ro`], AutoRemove: false },
+    });
+    try {
+      await container.start();
+      const out = await waitFor(
+        "the health check to pass",
+        () => sh("docker", ["exec", name, "node", "/app/deploy/healthcheck.mjs"]).catch(() => undefined),
+        60_000,
+        500,
+      );
+      expect(out).toContain(`agent healthy (http://127.0.0.1:${port}/healthz)`);
+      expect((await sh("docker", ["exec", name, "id", "-u"])).trim()).toBe("1000");
+    } finally {
+      await container.remove({ force: true });
+    }
+  });
+
   it("reports this node with its Swarm id, hostname and the host's memory and root filesystem, then leaves nothing behind", async () => {
     const [apiPort, agentPort] = [await freePort(), await freePort()];
     const info = await docker.info();
