@@ -11,6 +11,7 @@ import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
 import { ExpositionRenderer } from "./exposition/render.js";
 import { renderNodeStatus } from "./exposition/nodes.js";
+import { registerExpositionMetrics, type ExpositionStats } from "./exposition/metrics.js";
 import { AbsenceTracker, nodeStatus, type AbsenceOptions } from "./history/absence.js";
 import { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
@@ -169,12 +170,18 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   });
   absenceLoop.start();
   const renderer = new ExpositionRenderer();
+  const expositionStats: ExpositionStats = { lastRenderSeconds: 0, lastBytes: 0 };
+  registerExpositionMetrics(metrics.registry, expositionStats);
   const exposition = () => {
+    const started = performance.now();
     const t = now();
     const statuses = store.listNodes().map((n) => ({ node: n, status: nodeStatus(n.lastSeen, t, latest.get(n.id)?.intervalMs, absence) }));
     // Only nodes that are reporting: a silent node's last values must not look current.
     const up = statuses.flatMap((s) => (s.status === "up" ? [latest.get(s.node.id)] : [])).filter((n) => n !== undefined);
-    return renderer.render(up) + renderNodeStatus(statuses.map((s) => ({ id: s.node.id, hostname: s.node.hostname, status: s.status })));
+    const text = renderer.render(up) + renderNodeStatus(statuses.map((s) => ({ id: s.node.id, hostname: s.node.hostname, status: s.status })));
+    expositionStats.lastRenderSeconds = (performance.now() - started) / 1000;
+    expositionStats.lastBytes = text.length;
+    return text;
   };
   const app = buildApi({
     tokens,

@@ -91,6 +91,7 @@ describe("Prometheus exposition under node_exporter / cAdvisor names, read by a 
     expect(text).toMatch(new RegExp(`^node_cpu_seconds_total\\{node="${HOSTNAME}",node_id="prom-node-a",cpu="0",mode="idle"\\} [\\d.e+]+$`, "m"));
     expect(text).toContain('container_cpu_usage_seconds_total{node="worker-b",node_id="swarm-node-b",name="shop_web.1.task1",image="shop/web:1.2",container_label_com_docker_swarm_service_name="shop_web",container_label_com_docker_stack_namespace="shop"} 12');
     expect(text).toContain(`vigie_node_status{node="${HOSTNAME}",node_id="prom-node-a",status="up"} 1`);
+    expect(text).toMatch(/^vigie_exposition_bytes \d+$/m);
   });
 
   it("passes promtool check metrics, with only the camelCase findings node_exporter's own names carry", async () => {
