@@ -24,6 +24,9 @@ function escapeHelp(h: string): string {
 }
 
 const LAST_SEEN = { name: "container_last_seen", type: "gauge" as PromType, help: "Last time a container was seen by the exporter" };
+const UNAME = { name: "node_uname_info", type: "gauge" as PromType, help: "Labeled system information as provided by the uname system call." };
+/** OTel `host.arch` → uname's machine. */
+const MACHINE: Record<string, string> = { amd64: "x86_64", arm64: "aarch64", x86: "i686", arm32: "armv7l", ppc64: "ppc64le", s390x: "s390x" };
 
 /**
  * Renders the node_exporter and cAdvisor families from the latest metrics of every node.
@@ -34,12 +37,14 @@ export class ExpositionRenderer {
   private readonly mapping: CompiledMapping;
   private readonly families: { name: string; type: PromType; help: string }[];
   private readonly lastSeenFamily: number;
+  private readonly unameFamily: number;
   private cache = new WeakMap<NodeMetrics, string[]>();
 
   constructor(mapping: CompiledMapping = compileMapping()) {
     this.mapping = mapping;
-    this.families = [...mapping.families, LAST_SEEN];
-    this.lastSeenFamily = this.families.length - 1;
+    this.families = [...mapping.families, LAST_SEEN, UNAME];
+    this.lastSeenFamily = this.families.length - 2;
+    this.unameFamily = this.families.length - 1;
   }
 
   /** The families of the given nodes, each with its HELP and TYPE once; empty families are left out. */
@@ -76,7 +81,10 @@ export class ExpositionRenderer {
   private renderNode(n: NodeMetrics): string[] {
     const chunks: string[] = new Array<string>(this.families.length).fill("");
     const base = `node="${escapeLabelValue(n.hostname)}",node_id="${escapeLabelValue(n.nodeId)}"`;
-    if (n.host) this.renderResource(n.host, base, "host", chunks);
+    if (n.host) {
+      this.renderResource(n.host, base, "host", chunks);
+      chunks[this.unameFamily] = unameLine(n.host.resource, n.hostname, base);
+    }
     for (const c of n.containers.values()) {
       const labels = base + containerLabels(c.resource);
       this.renderResource(c, labels, "container", chunks);
@@ -129,4 +137,19 @@ function countLines(s: string): number {
   let n = 0;
   for (let i = s.indexOf("\n"); i !== -1; i = s.indexOf("\n", i + 1)) n++;
   return n;
+}
+
+/** node_exporter's `node_uname_info`, from the host facts the agent sends as resource attributes. */
+function unameLine(resource: Attributes, hostname: string, base: string): string {
+  const osType = resource["os.type"];
+  if (osType === undefined) return "";
+  const type = String(osType);
+  const arch = resource["host.arch"] !== undefined ? String(resource["host.arch"]) : "";
+  const labels: [string, string][] = [
+    ["machine", MACHINE[arch] ?? arch],
+    ["nodename", hostname],
+    ["release", resource["os.version"] !== undefined ? String(resource["os.version"]) : ""],
+    ["sysname", type === "linux" ? "Linux" : type === "windows" ? "Windows" : type],
+  ];
+  return `node_uname_info{${base}${labels.map(([k, v]) => `,${k}="${escapeLabelValue(v)}"`).join("")}} 1\n`;
 }

@@ -190,6 +190,15 @@ describe("ExpositionRenderer", () => {
     expect(family(new ExpositionRenderer().render(latest.nodes()), "container_cpu_usage_seconds_total")).toEqual([`container_cpu_usage_seconds_total{${CONTAINER}} 2.5`]);
   });
 
+  it("gives node_uname_info from the host facts, with uname's words", () => {
+    const latest = new LatestMetrics();
+    latest.apply({
+      schema: "vigie.v1", kind: "metrics", node: { id: "n1", hostname: "web-1" }, agent: { version: "t", bootId: "b", seq: 1 }, time: 1,
+      payload: { resources: [{ resource: { "host.name": "web-1", "os.type": "linux", "host.arch": "amd64", "os.version": "6.1.0-18-amd64" }, metrics: [] }] },
+    });
+    expect(family(new ExpositionRenderer().render(latest.nodes()), "node_uname_info")).toEqual([`node_uname_info{${HOST},machine="x86_64",nodename="web-1",release="6.1.0-18-amd64",sysname="Linux"} 1`]);
+  });
+
   it("escapes label values and writes special floats the way Prometheus reads them", () => {
     expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
     expect([formatValue(NaN), formatValue(Infinity), formatValue(-Infinity), formatValue(1e-7)]).toEqual(["NaN", "+Inf", "-Inf", "1e-7"]);
