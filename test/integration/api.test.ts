@@ -59,7 +59,7 @@ describe("collector API through real NATS: containers, services, tasks, auth, ab
     collector = await startCollector({
       natsUrl: nats.url, listen: "127.0.0.1:0", dataDir, streamMaxAgeMs: 3_600_000, streamMaxBytes: -1, streamReplicas: 1, durable: "vigie-collector", log: testLog,
       apiTokens: [{ token: ADMIN, scope: "admin" }, { token: SHOP, scope: "read", stacks: ["shop"] }],
-      absence: { defaultIntervalMs: 1000, downAfterMs: 4000 },
+      absence: { defaultIntervalMs: 1000, downAfterMs: 8000 },
     });
     const t = Date.now();
     await publish(1, t - 1000);
@@ -115,7 +115,7 @@ describe("collector API through real NATS: containers, services, tasks, auth, ab
       return nodes.find((n) => n.hostname === "host-a" && n.status === "stale");
     }, 10_000, 100);
     expect(stale.hostname).toBe("host-a");
-    await waitFor("node a down", async () => ((await get("/api/v1/nodes?status=down")).body.nodes as { hostname: string }[]).some((n) => n.hostname === "host-a"), 10_000, 100);
+    await waitFor("node a down", async () => ((await get("/api/v1/nodes?status=down")).body.nodes as { hostname: string }[]).some((n) => n.hostname === "host-a"), 15_000, 100);
     const metrics = await (await fetch(`${collector.url}/metrics`)).text();
     expect(metrics).toContain('vigie_node_status{node="host-a",node_id="a",status="down"} 1');
     expect(metrics).not.toContain('container_memory_working_set_bytes{node="host-a"');
