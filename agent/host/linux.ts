@@ -87,7 +87,9 @@ export class LinuxHost {
     const load = parseLoadavg(this.read("proc/loadavg") ?? "");
     const uptime = parseUptime(this.read("proc/uptime") ?? "");
     const diskstats = this.read("proc/diskstats");
-    const netdev = this.read("proc/net/dev");
+    // proc/net/dev is the reader's own network namespace; under a host root (the agent in a
+    // container, maybe on an overlay network) the host's is that of its pid 1.
+    const netdev = (this.verifyMounts ? this.read("proc/1/net/dev") : undefined) ?? this.read("proc/net/dev");
     const mounts = selectMounts(this.readMounts(), { excludeTypes: this.filters.fsTypes, excludeMountPoints: this.filters.mountPoints });
     const temperatures = this.readTemperatures();
     const filesystems = await Promise.all(mounts.map(async (mount) => ({ mount, space: await this.measure(mount) })));

@@ -61,6 +61,16 @@ describe("HostSource on a captured host root", () => {
     expect(errors).toEqual(["/run", "/mnt/my disk", "/data", "/mnt/nfs", "/mnt/over", "/var/lib/db"]);
   });
 
+  it("reads the host's network (its pid 1's), not the agent's own, under a host root", async () => {
+    // overlay-agent: proc/net/dev is what an agent on an overlay network sees; proc/1/net/dev the host's.
+    const { metric } = await sampleTree("overlay-agent");
+    const rx = metric(METRIC.networkIo)!.points.find((p) => p.attributes!["network.interface.name"] === "eth0" && p.attributes!["network.io.direction"] === "receive");
+    expect(rx?.value).not.toBe(9999);
+    expect(rx?.value).toBeGreaterThan(0);
+    const ifaces = new Set(metric(METRIC.networkIo)!.points.map((p) => p.attributes!["network.interface.name"]));
+    expect(ifaces.has("docker_gwbridge")).toBe(true);
+  });
+
   it("applies the configured exclusions", async () => {
     const { metric } = await sampleTree("sensors-odd", { networkInterfacesExclude: "^(eth|br-)", diskDevicesExclude: "", mountPointsExclude: "^/mnt/" });
     const ifaces = new Set(metric(METRIC.networkIo)!.points.map((p) => p.attributes!["network.interface.name"]));
