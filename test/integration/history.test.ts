@@ -58,7 +58,13 @@ describe("metrics history through real NATS: query, and rebuilt after a collecto
 
   it("finds the same window again after a restart, read back from the stream", async () => {
     await agent!.stop();
+    const published = agent!.outbox.lastSeq;
     agent = undefined;
+    // Everything the agent published is stored before the window is read.
+    await waitFor("every message ingested", async () => {
+      const node = (await (await fetch(`${collector!.url}/api/v1/nodes/history-node`)).json()) as { messages: { received: number } };
+      return node.messages.received === published;
+    });
     const before = await range();
     const points = before.series[0]!.points.length;
     await collector!.stop();
