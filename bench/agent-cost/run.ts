@@ -1,13 +1,14 @@
 import { writeFileSync } from "node:fs";
 import os from "node:os";
 import { parseArgs } from "node:util";
+import { agentProcessSection } from "./agent-process.js";
 import { containersSection } from "./containers.js";
 import { hostSection } from "./host.js";
 import { nodeExporterSection } from "./node-exporter.js";
 import type { CostRow, CostSection } from "./section.js";
 
 /** Every part of the agent-cost bench, in the order they run. Container sampling adds its section here. */
-const SECTIONS: CostSection[] = [hostSection, containersSection, nodeExporterSection];
+const SECTIONS: CostSection[] = [hostSection, containersSection, agentProcessSection, nodeExporterSection];
 
 const { values } = parseArgs({
   options: {
