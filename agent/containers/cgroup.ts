@@ -3,6 +3,8 @@
  * shape they are normalized into. No I/O here: `reader.ts` reads the files.
  */
 
+import { parseNetDev as parseHostNetDev, type InterfaceStats } from "../host/network.js";
+
 /** What one container's cgroup says, in base units (seconds, bytes, counts). */
 export interface ContainerStats {
   cpu: {
@@ -26,7 +28,7 @@ export interface ContainerStats {
   blkio: BlkioDevice[];
   pids?: number;
   /** Undefined when the container shares another network namespace (host networking). */
-  network?: NetDevice[];
+  network?: InterfaceStats[];
 }
 
 export interface BlkioDevice {
@@ -38,17 +40,6 @@ export interface BlkioDevice {
   writeOps: number;
 }
 
-export interface NetDevice {
-  iface: string;
-  rxBytes: number;
-  rxPackets: number;
-  rxErrors: number;
-  rxDropped: number;
-  txBytes: number;
-  txPackets: number;
-  txErrors: number;
-  txDropped: number;
-}
 
 /** USER_HZ, the unit of cpuacct.stat. 100 on every Linux architecture Vigie runs on. */
 const USER_HZ = 100;
@@ -161,30 +152,12 @@ export function parseV2IoStat(text: string): BlkioDevice[] {
   return out;
 }
 
-/** `/proc/<pid>/net/dev`, loopback left out (it never leaves the container). */
-export function parseNetDev(text: string): NetDevice[] {
-  const out: NetDevice[] = [];
-  for (const line of text.split("\n")) {
-    const colon = line.indexOf(":");
-    if (colon < 0) continue;
-    const iface = line.slice(0, colon).trim();
-    if (!iface || iface === "lo" || iface.includes("|")) continue;
-    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
-    if (f.length < 16) continue;
-    out.push({
-      iface,
-      rxBytes: f[0] as number,
-      rxPackets: f[1] as number,
-      rxErrors: f[2] as number,
-      rxDropped: f[3] as number,
-      txBytes: f[8] as number,
-      txPackets: f[9] as number,
-      txErrors: f[10] as number,
-      txDropped: f[11] as number,
-    });
-  }
-  return out;
+/** A container's `/proc/<pid>/net/dev`: the host's parser, loopback left out (it never leaves the container). */
+export function parseNetDev(text: string): InterfaceStats[] {
+  return parseHostNetDev(text, LOOPBACK);
 }
+
+const LOOPBACK = /^lo$/;
 
 /** The text of the files of one container's v1 cgroup (undefined: the file is not there). */
 export interface V1Files {

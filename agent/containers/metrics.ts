@@ -42,8 +42,8 @@ export function containerMetrics(stats: ContainerStats, meta: ContainerMeta): Me
     const errors: Metric["points"] = [];
     const dropped: Metric["points"] = [];
     for (const n of stats.network) {
-      const rx = { [ATTR.networkInterfaceName]: n.iface, [ATTR.networkIoDirection]: "receive" };
-      const tx = { [ATTR.networkInterfaceName]: n.iface, [ATTR.networkIoDirection]: "transmit" };
+      const rx = { [ATTR.networkInterfaceName]: n.name, [ATTR.networkIoDirection]: "receive" };
+      const tx = { [ATTR.networkInterfaceName]: n.name, [ATTR.networkIoDirection]: "transmit" };
       io.push({ attributes: rx, value: n.rxBytes }, { attributes: tx, value: n.txBytes });
       packets.push({ attributes: rx, value: n.rxPackets }, { attributes: tx, value: n.txPackets });
       errors.push({ attributes: rx, value: n.rxErrors }, { attributes: tx, value: n.txErrors });

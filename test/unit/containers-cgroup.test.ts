@@ -42,7 +42,7 @@ describe("cgroup parsers", () => {
 
   it("leaves loopback and the header lines out of net/dev", () => {
     const devs = parseNetDev(readFileSync(fixture("v2-systemd").netDev, "utf8"));
-    expect(devs).toEqual([{ iface: "eth0", rxBytes: 5242880, rxPackets: 4100, rxErrors: 0, rxDropped: 7, txBytes: 1048576, txPackets: 2050, txErrors: 0, txDropped: 0 }]);
+    expect(devs).toEqual([{ name: "eth0", rxBytes: 5242880, rxPackets: 4100, rxErrors: 0, rxDropped: 7, txBytes: 1048576, txPackets: 2050, txErrors: 0, txDropped: 0 }]);
   });
 
   it("finds one key of a key-value file at its start, in its middle and at its end, and not a key that only ends the same", () => {
@@ -91,7 +91,7 @@ describe("v1 tree captured from the live engine (cgroupfs driver)", () => {
     expect(s.memory).toEqual({ usage: 22265856, workingSet: 22265856 - 20992000, limit: 67108864, cache: 21135360, rss: 118784, oomKills: 0 });
     expect(s.blkio).toEqual([{ device: "8:0", readBytes: 4096, writeBytes: 20971520, readOps: 1, writeOps: 160 }]);
     expect(s.pids).toBe(2);
-    expect(s.network?.map((n) => [n.iface, n.rxBytes, n.txBytes, n.rxErrors, n.txDropped])).toEqual([["eth0", 123456, 65432, 1, 4]]);
+    expect(s.network?.map((n) => [n.name, n.rxBytes, n.txBytes, n.rxErrors, n.txDropped])).toEqual([["eth0", 123456, 65432, 1, 4]]);
   });
 
   it("reports the container gone, not zero, when its cgroup has vanished", () => {
