@@ -107,3 +107,31 @@ describe("probe_* metrics", () => {
     expect(await later.metrics()).not.toContain("probe_success{");
   });
 });
+
+describe("/api/v1/checks with a stack-limited token", () => {
+  it("shows a token limited to stack shop only shop's checks", async () => {
+    const { buildApi } = await import("../../collector/api/server.js");
+    const { TokenRegistry } = await import("../../collector/auth/tokens.js");
+    const s = new ChecksState();
+    s.apply(
+      envelope("n1", [
+        result("container/shop-web", T0),
+        result("container/bank-api", T0, { resource: { "service.name": "api", "service.namespace": "bank" } }),
+        result("config/edge", T0, { resource: {} }),
+      ]),
+      T0,
+    );
+    const app = buildApi({
+      tokens: new TokenRegistry([
+        { token: "shop-reader-token-0123456789", scope: "read", stacks: ["shop"] },
+        { token: "admin-token-0123456789abcdef", scope: "admin" },
+      ]),
+      routes: [checkRoutes({ state: s, now: () => T0 })],
+    });
+    const ids = async (token: string) =>
+      (await app.inject({ url: "/api/v1/checks", headers: { authorization: `Bearer ${token}` } })).json<{ checks: { id: string }[] }>().checks.map((c) => c.id).sort();
+    expect(await ids("shop-reader-token-0123456789")).toEqual(["container/shop-web"]);
+    expect(await ids("admin-token-0123456789abcdef")).toEqual(["config/edge", "container/bank-api", "container/shop-web"]);
+    expect((await app.inject({ url: "/api/v1/checks" })).statusCode).toBe(401);
+  });
+});
