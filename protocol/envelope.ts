@@ -91,6 +91,13 @@ const Header = {
   time: z.number().int().nonnegative(),
 };
 
+/**
+ * The metrics envelope's header alone: the payload is checked by `checkMetricsPayload`, which
+ * applies the same rules as `MetricsPayload` an order of magnitude faster (metrics are most of
+ * the traffic, and zod was most of the collector's CPU).
+ */
+export const MetricsHeader = z.object({ ...Header, kind: z.literal("metrics"), payload: z.unknown() });
+
 export const Envelope = z.discriminatedUnion("kind", [
   z.object({ ...Header, kind: z.literal("metrics"), payload: MetricsPayload }),
   z.object({ ...Header, kind: z.literal("status"), payload: StatusPayload }),

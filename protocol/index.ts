@@ -7,3 +7,4 @@ export * from "./envelope.js";
 export * from "./checks.js";
 export * from "./decode.js";
 export * from "./names.js";
+export * from "./metrics-check.js";

@@ -1,0 +1,88 @@
+/**
+ * Checks a metrics payload against the rules of `MetricsPayload` (envelope.ts) by hand: the same
+ * limits, the same kind of message, the first fault's path. Kept in step with the zod schema by
+ * a test that runs both over valid and broken payloads.
+ */
+export interface PayloadIssue {
+  path: (string | number)[];
+  message: string;
+}
+
+const METRIC_TYPES = new Set(["counter", "updowncounter", "gauge"]);
+const MAX_POINTS = 100_000;
+
+export function checkMetricsPayload(payload: unknown): PayloadIssue | undefined {
+  if (!isObject(payload)) return issue(["payload"], expected("object", payload));
+  const resources = payload.resources;
+  if (!Array.isArray(resources)) return issue(["payload", "resources"], expected("array", resources));
+  for (let r = 0; r < resources.length; r++) {
+    const rm: unknown = resources[r];
+    const at = ["payload", "resources", r];
+    if (!isObject(rm)) return issue(at, expected("object", rm));
+    const attrs = checkAttributes(rm.resource, [...at, "resource"], false);
+    if (attrs) return attrs;
+    const metrics = rm.metrics;
+    if (!Array.isArray(metrics)) return issue([...at, "metrics"], expected("array", metrics));
+    for (let m = 0; m < metrics.length; m++) {
+      const bad = checkMetric(metrics[m], [...at, "metrics", m]);
+      if (bad) return bad;
+    }
+  }
+  return undefined;
+}
+
+function checkMetric(metric: unknown, at: (string | number)[]): PayloadIssue | undefined {
+  if (!isObject(metric)) return issue(at, expected("object", metric));
+  const { name, type, unit, points } = metric;
+  if (typeof name !== "string") return issue([...at, "name"], expected("string", name));
+  if (name.length < 1 || name.length > 256) return issue([...at, "name"], "String must contain between 1 and 256 character(s)");
+  if (typeof type !== "string" || !METRIC_TYPES.has(type)) return issue([...at, "type"], `Invalid enum value. Expected 'counter' | 'updowncounter' | 'gauge', received '${String(type)}'`);
+  if (typeof unit !== "string") return issue([...at, "unit"], expected("string", unit));
+  if (unit.length > 32) return issue([...at, "unit"], "String must contain at most 32 character(s)");
+  if (!Array.isArray(points)) return issue([...at, "points"], expected("array", points));
+  if (points.length > MAX_POINTS) return issue([...at, "points"], `Array must contain at most ${MAX_POINTS} element(s)`);
+  for (let p = 0; p < points.length; p++) {
+    const point: unknown = points[p];
+    if (!isObject(point)) return issue([...at, "points", p], expected("object", point));
+    const v = point.value;
+    if (typeof v !== "number") return issue([...at, "points", p, "value"], expected("number", v));
+    if (!Number.isFinite(v)) return issue([...at, "points", p, "value"], "Number must be finite");
+    if (point.attributes !== undefined) {
+      const bad = checkAttributes(point.attributes, [...at, "points", p, "attributes"], true);
+      if (bad) return bad;
+    }
+  }
+  return undefined;
+}
+
+function checkAttributes(attrs: unknown, at: (string | number)[], _optional: boolean): PayloadIssue | undefined {
+  if (!isObject(attrs)) return issue(at, expected("object", attrs));
+  for (const key in attrs) {
+    if (key.length < 1 || key.length > 256) return issue([...at, key], "attribute names must be 1 to 256 characters");
+    const v = attrs[key];
+    if (typeof v === "string") {
+      if (v.length > 4096) return issue([...at, key], "String must contain at most 4096 character(s)");
+    } else if (typeof v === "number") {
+      if (!Number.isFinite(v)) return issue([...at, key], "Number must be finite");
+    } else if (typeof v !== "boolean") {
+      return issue([...at, key], `Expected string | number | boolean, received ${kindOf(v)}`);
+    }
+  }
+  return undefined;
+}
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v);
+}
+
+function kindOf(v: unknown): string {
+  return v === null ? "null" : Array.isArray(v) ? "array" : typeof v;
+}
+
+function expected(what: string, v: unknown): string {
+  return v === undefined ? "Required" : `Expected ${what}, received ${kindOf(v)}`;
+}
+
+function issue(path: (string | number)[], message: string): PayloadIssue {
+  return { path, message };
+}

@@ -1,0 +1,71 @@
+import { describe, expect, it } from "vitest";
+import { MetricsPayload, checkMetricsPayload } from "../../protocol/index.js";
+
+/** A realistic payload: the host and a few containers. */
+function payload(): Record<string, unknown> {
+  const container = (i: number) => ({
+    resource: { "host.name": "worker-1", "container.id": `c${i}`, "container.name": `shop_api.${i}.x`, "docker.swarm.task.slot": i },
+    metrics: [
+      { name: "container.cpu.time", type: "counter", unit: "s", points: [{ attributes: { "cpu.mode": "user" }, value: 12.5 }, { attributes: { "cpu.mode": "system" }, value: 3 }] },
+      { name: "container.memory.usage", type: "updowncounter", unit: "By", points: [{ value: 1e8 }] },
+      { name: "vigie.container.healthy", type: "gauge", unit: "1", points: [{ attributes: { ok: true }, value: 1 }] },
+    ],
+  });
+  return { resources: [{ resource: { "host.name": "worker-1" }, metrics: [{ name: "system.cpu.time", type: "counter", unit: "s", points: [] }] }, container(1), container(2)] };
+}
+
+/** Deterministic pseudo-random numbers (mulberry32). */
+function rng(seed: number) {
+  return () => {
+    seed |= 0;
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const ODD_VALUES: unknown[] = [null, "12", 12, -0, 1e308, true, [], {}, "", "x".repeat(5000), { value: 1 }, [1, 2], undefined];
+
+/** Every object/array slot of a value, as [container, key]. */
+function slots(v: unknown, out: [Record<string | number, unknown>, string | number][] = []): [Record<string | number, unknown>, string | number][] {
+  if (typeof v === "object" && v !== null) {
+    for (const k of Object.keys(v)) {
+      out.push([v as Record<string, unknown>, Array.isArray(v) ? Number(k) : k]);
+      slots((v as Record<string, unknown>)[k], out);
+    }
+  }
+  return out;
+}
+
+describe("checkMetricsPayload", () => {
+  it("accepts what the schema accepts", () => {
+    expect(checkMetricsPayload(payload())).toBeUndefined();
+    expect(MetricsPayload.safeParse(payload()).success).toBe(true);
+  });
+
+  it("names the path of the fault", () => {
+    const p = payload() as { resources: { metrics: { points: { value: unknown }[] }[] }[] };
+    p.resources[1]!.metrics[0]!.points[1]!.value = "3";
+    expect(checkMetricsPayload(p)).toEqual({ path: ["payload", "resources", 1, "metrics", 0, "points", 1, "value"], message: "Expected number, received string" });
+  });
+
+  it("agrees with the zod schema on 5,000 mutated payloads", () => {
+    const random = rng(42);
+    let rejected = 0;
+    for (let i = 0; i < 5000; i++) {
+      const p = payload();
+      const all = slots(p);
+      for (let k = 0; k < 1 + Math.floor(random() * 2); k++) {
+        const [container, key] = all[Math.floor(random() * all.length)]!;
+        if (random() < 0.15 && !Array.isArray(container)) delete container[key];
+        else container[key] = ODD_VALUES[Math.floor(random() * ODD_VALUES.length)];
+      }
+      const zodOk = MetricsPayload.safeParse(p).success;
+      const handOk = checkMetricsPayload(p) === undefined;
+      if (zodOk !== handOk) throw new Error(`disagree (zod ${zodOk}, hand ${handOk}) on ${JSON.stringify(p)}`);
+      if (!zodOk) rejected++;
+    }
+    expect(rejected).toBeGreaterThan(1000);
+  });
+});
