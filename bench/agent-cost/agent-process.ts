@@ -1,6 +1,6 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import Docker from "dockerode";
@@ -68,6 +68,25 @@ function reapedChildrenCpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
   const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
   return (Number(fields[13]) + Number(fields[14])) * 10;
+}
+
+/**
+ * utime + stime of the main thread and of all other threads together (the libuv pool doing the
+ * file system work, V8's GC and compiler threads; Node leaves them all named `node`), ms.
+ */
+function cpuByThread(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, "utf8");
+      const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      const name = tid === String(pid) ? "main thread" : "other threads";
+      out.set(name, (out.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) * 10);
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
 }
 
 /** The compiled CLI as users run it; the build may report errors in files being edited, what matters is that it emitted. */
@@ -180,11 +199,13 @@ export const agentProcessSection: CostSection = {
         rss.length = 0;
         const before = await scrape(url);
         const cpu0 = processCpuMs(pid);
+        const threads0 = cpuByThread(pid);
         const reaped0 = reapedChildrenCpuMs(pid);
         const daemon0 = processCpuMs(dockerdPid);
         const windowStart = Date.now();
         await poll(WINDOW_S);
         const cpuMs = processCpuMs(pid) - cpu0;
+        const threads1 = cpuByThread(pid);
         const daemonMs = processCpuMs(dockerdPid) - daemon0;
         const reapedMs = reapedChildrenCpuMs(pid) - reaped0;
         const after = await scrape(url);
@@ -194,6 +215,13 @@ export const agentProcessSection: CostSection = {
         const steadyFrom = Date.now() - STEADY_S * 1000;
         const steadyMb = median(rss.filter((s) => s.t >= steadyFrom).map((s) => s.mb));
         const maxMb = Math.max(warmMaxMb, ...rss.map((s) => s.mb));
+        // A thread that ended during the window is missing from the end reading (Node keeps its pools for its lifetime).
+        const perThread = [...threads1]
+          .map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
+          .filter(([, ms]) => ms > 0)
+          .sort((a, b) => b[1] - a[1])
+          .map(([name, ms]) => `${name} ${(ms / Math.max(1, cycles)).toFixed(1)}`)
+          .join(", ");
         const wallMeanMs = ((after.wallSum - before.wallSum) / Math.max(1, after.wallCount - before.wallCount)) * 1000;
         const pointsPerCycle = (after.containerPoints - before.containerPoints) / Math.max(1, cycles);
         rows.push({
@@ -203,6 +231,7 @@ export const agentProcessSection: CostSection = {
           children: seenChildren.size,
           note:
             `${cycles} cycles in ${seconds.toFixed(0)} s after ${WARMUP_S} s warm-up (${cpuMs} ms CPU in all); ` +
+            `CPU ms per cycle by thread: ${perThread}; ` +
             `RSS steady (median of last ${STEADY_S} s) ${steadyMb.toFixed(1)} MB, max since start ${maxMb.toFixed(1)} MB; ` +
             `mean cycle wall ${wallMeanMs.toFixed(2)} ms; ${running} bench containers running, ${onEngine} on the engine, ${pointsPerCycle.toFixed(0)} container points per cycle; ` +
             `${after.published - before.published} messages acknowledged by JetStream (publish errors ${after.publishErrors - before.publishErrors}, ${after.spooled} left in the spool); source errors ${after.sourceErrors - before.sourceErrors}; ` +
