@@ -18,6 +18,8 @@ const MAIN = "dist/cli/main.js";
 /** Seconds the agent runs before measuring, then seconds measured (overridable for a quick try). */
 const WARMUP_S = Number(process.env.AGENT_COST_WARMUP_S ?? 10);
 const WINDOW_S = Number(process.env.AGENT_COST_WINDOW_S ?? 60);
+/** The agent's sampling interval (VIGIE_INTERVAL). */
+const INTERVAL = process.env.AGENT_COST_INTERVAL ?? "1s";
 /** Steady RSS is the median of the samples taken in this many last seconds of the window. */
 const STEADY_S = Math.min(30, WINDOW_S);
 /** How often RSS and the agent's children are looked at, ms. */
@@ -161,7 +163,7 @@ export const agentProcessSection: CostSection = {
           stdio: ["ignore", "ignore", "pipe"],
           env: {
             ...process.env,
-            VIGIE_INTERVAL: "1s",
+            VIGIE_INTERVAL: INTERVAL,
             VIGIE_AGENT_LISTEN: `127.0.0.1:${port}`,
             VIGIE_DATA_DIR: dataDir,
             VIGIE_NATS_URL: nats.url,
@@ -230,7 +232,7 @@ export const agentProcessSection: CostSection = {
           rssMb: steadyMb,
           children: seenChildren.size,
           note:
-            `${cycles} cycles in ${seconds.toFixed(0)} s after ${WARMUP_S} s warm-up (${cpuMs} ms CPU in all); ` +
+            `interval ${INTERVAL}, ${cycles} cycles in ${seconds.toFixed(0)} s after ${WARMUP_S} s warm-up (${cpuMs} ms CPU in all); ` +
             `CPU ms per cycle by thread: ${perThread}; ` +
             `RSS steady (median of last ${STEADY_S} s) ${steadyMb.toFixed(1)} MB, max since start ${maxMb.toFixed(1)} MB; ` +
             `mean cycle wall ${wallMeanMs.toFixed(2)} ms; ${running} bench containers running, ${onEngine} on the engine, ${pointsPerCycle.toFixed(0)} container points per cycle; ` +
