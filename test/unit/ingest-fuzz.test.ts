@@ -85,5 +85,5 @@ describe("ingest under random and mutated envelopes", () => {
     expect(codes.get("malformed_json")).toBeGreaterThan(1000);
     expect(codes.get("invalid")).toBeGreaterThan(50);
     expect(accepted).toBeGreaterThan(50);
-  });
+  }, 60_000);
 });
