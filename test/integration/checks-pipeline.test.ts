@@ -8,7 +8,7 @@ import type { CheckTarget } from "../../agent/checks/index.js";
 import { startCollector, type Collector } from "../../collector/index.js";
 import { QUERIES } from "../../cli/query.js";
 import { startNats, type NatsServer } from "../support/nats.js";
-import { testLog } from "../support/log.js";
+import { agentTestOptions, collectorTestOptions } from "../support/vigie.js";
 import { waitFor } from "../support/wait.js";
 
 interface CheckView {
@@ -58,29 +58,14 @@ describe("status checks: agent → NATS JetStream → collector → API and /met
       { id: "a".repeat(64), name: "shop_web.1.x1", service: "shop_web", hostNetwork: true, labels: { "vigie.check.port": String(port), "vigie.check.path": "/actuator/health", "vigie.check.interval": "300ms", "com.docker.stack.namespace": "shop" } },
       { id: "b".repeat(64), name: "shop_db.1.y2", service: "shop_db", hostNetwork: false, labels: { "vigie.check.port": "5432", "vigie.check.scheme": "tcp", "com.docker.stack.namespace": "shop" } },
     ];
-    collector = await startCollector({
-      natsUrl: nats.url,
-      listen: "127.0.0.1:0",
-      dataDir,
-      streamMaxAgeMs: 3_600_000,
-      streamMaxBytes: -1,
-      streamReplicas: 1,
-      durable: "vigie-collector",
-      log: testLog,
-    });
+    collector = await startCollector(collectorTestOptions(nats.url, dataDir));
     agent = await startAgent({
-      natsUrl: nats.url,
+      ...agentTestOptions(nats.url, dataDir),
       intervalMs: 1000,
-      listen: "127.0.0.1:0",
-      dataDir,
-      hostRoot: "/",
-      spoolMaxBytes: 16 * 1024 * 1024,
       nodeId: "checks-e2e-node",
       hostname: HOST,
-      dockerSocket: false,
       checks: [{ name: "billing", url: `http://127.0.0.1:${port}/health`, interval: "300ms", timeout: "250ms", failureThreshold: 2, conditions: ["[STATUS] == 200", "[BODY].status == UP"] }],
       checkTargets: async () => targets,
-      log: testLog,
     });
   });
 

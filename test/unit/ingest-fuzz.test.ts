@@ -1,17 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../support/random.js";
 import { StateStore } from "../../collector/store/state-store.js";
 import { decode, encode, type Envelope } from "../../protocol/index.js";
-
-/** Deterministic pseudo-random numbers (mulberry32), so a failure can be replayed. */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const seeds: Envelope[] = [
   {
@@ -62,7 +52,7 @@ function mutate(text: string, random: () => number): string {
 
 describe("ingest under random and mutated envelopes", () => {
   it("decodes 20,000 mutated messages into a value or an error with a code, and the store takes every accepted one", () => {
-    const random = rng(7);
+    const random = seededRandom(7);
     const store = new StateStore(":memory:");
     const codes = new Map<string, number>();
     let accepted = 0;

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { seededRandom } from "../support/random.js";
 import { MetricsPayload, checkMetricsPayload } from "../../protocol/index.js";
 
 /** A realistic payload: the host and a few containers. */
@@ -12,17 +13,6 @@ function payload(): Record<string, unknown> {
     ],
   });
   return { resources: [{ resource: { "host.name": "worker-1" }, metrics: [{ name: "system.cpu.time", type: "counter", unit: "s", points: [] }] }, container(1), container(2)] };
-}
-
-/** Deterministic pseudo-random numbers (mulberry32). */
-function rng(seed: number) {
-  return () => {
-    seed |= 0;
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const ODD_VALUES: unknown[] = [null, "12", 12, -0, 1e308, true, [], {}, "", "x".repeat(5000), { value: 1 }, [1, 2], undefined];
@@ -51,7 +41,7 @@ describe("checkMetricsPayload", () => {
   });
 
   it("agrees with the zod schema on 5,000 mutated payloads", () => {
-    const random = rng(42);
+    const random = seededRandom(42);
     let rejected = 0;
     for (let i = 0; i < 5000; i++) {
       const p = payload();
