@@ -23,8 +23,12 @@ export interface EngineInfo {
 export interface DockerApi {
   listContainers(): Promise<ListedContainer[]>;
   inspect(id: string): Promise<InspectInfo>;
-  /** The `/events` stream of container events (NDJSON); ends when the engine goes away. */
-  events(signal: AbortSignal): Promise<NodeJS.ReadableStream>;
+  /**
+   * The `/events` stream of container events (NDJSON); ends when the engine goes away. With
+   * `since` (`<seconds>.<nanoseconds>`), the engine first replays the events it still holds from
+   * that time on, so a reconnect loses none.
+   */
+  events(signal: AbortSignal, since?: string): Promise<NodeJS.ReadableStream>;
   info(): Promise<EngineInfo>;
 }
 
@@ -42,7 +46,7 @@ export function dockerApi(options: DockerApiOptions = {}): DockerApi {
   return {
     listContainers: () => engine.get<ListedContainer[]>("/containers/json"),
     inspect: (id) => engine.get<InspectInfo>(`/containers/${encodeURIComponent(id)}/json`),
-    events: (signal) => engine.stream(`/events?filters=${eventFilter}`, signal),
+    events: (signal, since) => engine.stream(`/events?filters=${eventFilter}${since ? `&since=${since}` : ""}`, signal),
     info: () => engine.get<EngineInfo>("/info"),
   };
 }

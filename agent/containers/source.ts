@@ -67,6 +67,15 @@ export class ContainerSource implements MetricSource {
   private readonly toInspect = new Set<string>();
   private streamConnected = false;
   private cyclesSinceList = Number.POSITIVE_INFINITY;
+  /**
+   * Where a new events stream takes up (ns since the epoch): the last event seen, or when the
+   * stream was opened. Undefined before the first stream: nothing happened that was missed.
+   */
+  private resumeNano: bigint | undefined;
+  /** The last events' keys, so the ones a reconnect replays are forwarded once. */
+  private readonly recentEvents = new Set<string>();
+  /** Cuts the wait between two tries of the events stream short (the engine is back). */
+  private wakeEvents: (() => void) | undefined;
 
   constructor(private readonly options: ContainerSourceOptions) {
     this.now = options.now ?? Date.now;
@@ -205,6 +214,7 @@ export class ContainerSource implements MetricSource {
     const { log } = this.options;
     if (up) {
       log.info("docker engine reachable");
+      this.wakeEvents?.(); // the events stream need not wait out its backoff
       if (previous === undefined) return; // the normal start: nothing happened worth an event
     } else {
       log.warn({ err: error }, "docker engine unreachable; containers are not sampled until it is back");
@@ -221,7 +231,11 @@ export class ContainerSource implements MetricSource {
     });
   }
 
-  /** Follows `/events`, reconnecting with exponential backoff for as long as the source lives. */
+  /**
+   * Follows `/events`, reconnecting with exponential backoff for as long as the source lives
+   * (at once when the engine is seen back). A reconnect asks the engine for what happened since
+   * the last event seen, so a container started while the stream was down still has its event.
+   */
   private async followEvents(): Promise<void> {
     const initial = this.options.retryInitialMs ?? 500;
     const max = this.options.retryMaxMs ?? 30_000;
@@ -229,8 +243,13 @@ export class ContainerSource implements MetricSource {
     const signal = this.closing.signal;
     while (!signal.aborted) {
       try {
-        const stream = await this.link.call(() => this.options.api.events(signal));
+        // A microsecond early: event times arrive as JSON numbers, a few hundred ns coarse.
+        const since = this.resumeNano === undefined ? undefined : nanoToTimestamp(this.resumeNano - 1000n);
+        const stream = await this.link.call(() => this.options.api.events(signal, since));
         delay = initial;
+        const openedNano = BigInt(this.now()) * 1_000_000n;
+        if (this.resumeNano === undefined || this.resumeNano < openedNano) this.resumeNano = openedNano;
+        this.options.log.debug({ since }, "docker events stream open");
         // Whatever happened while no stream was open is learnt from the list at the next cycle.
         this.streamConnected = true;
         this.cyclesSinceList = Number.POSITIVE_INFINITY;
@@ -241,7 +260,11 @@ export class ContainerSource implements MetricSource {
       }
       this.streamConnected = false;
       if (signal.aborted) break;
-      await sleep(Math.round(delay * (0.5 + Math.random() / 2)), signal);
+      await new Promise<void>((resolve) => {
+        this.wakeEvents = resolve;
+        void sleep(Math.round(delay * (0.5 + Math.random() / 2)), signal).then(resolve);
+      });
+      this.wakeEvents = undefined;
       delay = Math.min(delay * 2, max);
     }
   }
@@ -278,6 +301,7 @@ export class ContainerSource implements MetricSource {
     }
     const id = ev.Actor?.ID;
     if (ev.Type !== "container" || !id || !ev.Action) return;
+    if (!this.firstTime(ev, id)) return;
     const [action, detail] = splitAction(ev.Action);
     const entry = this.cache.get(id);
     switch (action) {
@@ -307,6 +331,21 @@ export class ContainerSource implements MetricSource {
     if (event) this.emit(event);
   }
 
+  /**
+   * False for an event already handled (a reconnect replays from the last one seen, inclusive).
+   * Moves the resume point forward.
+   */
+  private firstTime(ev: DockerEvent, id: string): boolean {
+    if (ev.timeNano === undefined) return true;
+    const key = `${ev.timeNano}/${id}/${ev.Action}`;
+    if (this.recentEvents.has(key)) return false;
+    this.recentEvents.add(key);
+    if (this.recentEvents.size > RECENT_EVENTS) this.recentEvents.delete(this.recentEvents.values().next().value as string);
+    const t = BigInt(ev.timeNano);
+    if (this.resumeNano === undefined || t > this.resumeNano) this.resumeNano = t;
+    return true;
+  }
+
   private emit(event: Event): void {
     this.pending.push(event);
     this.flushTimer ??= setTimeout(() => this.flush(), this.options.eventBatchMs ?? 50);
@@ -324,6 +363,16 @@ export class ContainerSource implements MetricSource {
       this.options.log.error({ err: (err as Error).message }, "forwarding container events failed");
     }
   }
+}
+
+/** How many recent events are remembered to drop the ones a reconnect replays. */
+const RECENT_EVENTS = 512;
+
+/** `1764237600123456789` → `1764237600.123456789`, the form the engine's `since` takes. */
+export function nanoToTimestamp(nano: bigint): string {
+  const s = nano / 1_000_000_000n;
+  const ns = nano % 1_000_000_000n;
+  return `${s}.${ns.toString().padStart(9, "0")}`;
 }
 
 /** The health in `docker ps`'s status column: `Up 3 minutes (healthy)`, `(health: starting)`. */

@@ -19,6 +19,7 @@ class FakeEngine implements DockerApi {
   inspects = 0;
   lists = 0;
   streams: PassThrough[] = [];
+  sinces: (string | undefined)[] = [];
 
   private refuse(): Error {
     return Object.assign(new Error("connect ENOENT /var/run/docker.sock"), { code: "ENOENT" });
@@ -39,8 +40,9 @@ class FakeEngine implements DockerApi {
       State: { Status: "running", Pid: Number(PID), StartedAt: "2026-11-27T10:00:00Z", Health: { Status: "starting" } },
     };
   };
-  events = async () => {
+  events = async (_signal: AbortSignal, since?: string) => {
     if (this.down) throw this.refuse();
+    this.sinces.push(since);
     const s = new PassThrough();
     this.streams.push(s);
     return s;
@@ -143,6 +145,25 @@ describe("ContainerSource", () => {
     await until("the first stream", () => engine.streams.length === 1);
     engine.streams[0]!.end();
     await until("a second stream", () => engine.streams.length === 2);
+  });
+
+  it("takes the events stream up again from the last event seen, forwarding replayed events once", async () => {
+    const engine = new FakeEngine();
+    const events: Event[] = [];
+    const s = make(engine, events);
+    s.start();
+    await until("the first stream", () => engine.streams.length === 1);
+    expect(engine.sinces[0]).toBeUndefined();
+    const line = (Action: string, timeNano: number) => JSON.stringify({ Type: "container", Action, Actor: { ID, Attributes: { name: "x" } }, timeNano }) + "\n";
+    engine.streams[0]!.write(line("health_status: healthy", 1764237600_000_000_000));
+    await until("one event", () => events.length === 1);
+    engine.streams[0]!.end();
+    await until("a second stream", () => engine.streams.length === 2);
+    // Asked from a little before the last event; the engine replays it, then what is new.
+    expect(engine.sinces[1]).toBe("1764237599.999999000");
+    engine.streams[1]!.write(line("health_status: healthy", 1764237600_000_000_000) + line("die", 1764237601_000_000_000));
+    await until("the die event", () => events.some((e) => e.action === "die"));
+    expect(events.map((e) => e.action)).toEqual(["health_status", "die"]);
   });
 
   it("keeps the set current from events while the stream is up, asking for the list only every few cycles", async () => {
