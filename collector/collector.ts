@@ -151,10 +151,11 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   registerHistoryMetrics(metrics.registry, history);
   let flushTicks = 0;
   const flushLoop = new Periodic(
-    { name: "history-flush", intervalMs: 1000, runAtStart: false, onError: (err) => log.error({ err: (err as Error).message }, "history flush failed") },
+    { name: "history-flush", intervalMs: 250, runAtStart: false, onError: (err) => log.error({ err: (err as Error).message }, "history flush failed") },
     async () => {
-      if (++flushTicks % 15 === 0) history.maintain(now());
-      history.flush(20_000);
+      if (++flushTicks % 60 === 0) history.maintain(now());
+      // At most ~40 ms of SQLite per tick: messages wait behind a synchronous flush.
+      history.flush(20_000, 40);
     },
   );
   flushLoop.start();

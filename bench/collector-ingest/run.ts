@@ -17,6 +17,7 @@ import { nodeBatch, pointsOf } from "./batch.js";
 /**
  * Collector ingest benchmark: simulated agents (a child process) publish realistic batches
  * through a real nats-server to a collector running in this process.
+ *   warm-up: every node publishes `--warmup-rounds` batches (every series is new: its one-time cost, apart).
  *   blast: every node publishes `--blast-rounds` batches as fast as possible → sustained ingest rate.
  *   paced: every node publishes once per `--interval` for `--seconds` → CPU share at that load,
  *          delay from publish to queryable (in the history), p50/p99.
@@ -31,6 +32,7 @@ const { values: args } = parseArgs({
     interval: { type: "string", default: "10s" },
     seconds: { type: "string", default: "30" },
     "blast-rounds": { type: "string", default: "2" },
+    "warmup-rounds": { type: "string", default: "1" },
     "seq-start": { type: "string", default: "1" },
     mode: { type: "string", default: "blast" },
     out: { type: "string" },
@@ -76,9 +78,9 @@ async function publisher(): Promise<void> {
   process.stdout.write(JSON.stringify({ published, bytes }));
 }
 
-function runPublisher(natsUrl: string, mode: string, seqStart: number): Promise<{ published: number; bytes: number }> {
+function runPublisher(natsUrl: string, mode: string, seqStart: number, blastRounds = Number(args["blast-rounds"])): Promise<{ published: number; bytes: number }> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [self, "--role", "publisher", "--nats", natsUrl, "--mode", mode, "--nodes", String(nodes), "--containers", String(containers), "--interval", args.interval, "--seconds", args.seconds, "--blast-rounds", args["blast-rounds"], "--seq-start", String(seqStart)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [self, "--role", "publisher", "--nats", natsUrl, "--mode", mode, "--nodes", String(nodes), "--containers", String(containers), "--interval", args.interval, "--seconds", args.seconds, "--blast-rounds", String(blastRounds), "--seq-start", String(seqStart)], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   return new Promise((resolve, reject) => child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as { published: number; bytes: number }) : reject(new Error(`publisher exited with ${code}`)))));
@@ -119,12 +121,24 @@ async function main(): Promise<void> {
     while (collector.ingest.stats.accepted < n) await new Promise((r) => setTimeout(r, 20));
   };
 
-  // Blast: sustained rate.
-  const blastRounds = Number(args["blast-rounds"]);
-  const blastMessages = nodes * blastRounds;
+  // Warm-up: every node's series are created (a one-time cost per series, measured apart).
+  const warmupRounds = Number(args["warmup-rounds"]);
   let cpu0 = cpuSeconds();
   let t0 = performance.now();
-  const blast = await runPublisher(nats.url, "blast", 1);
+  if (warmupRounds > 0) {
+    const warm = await runPublisher(nats.url, "blast", 1, warmupRounds);
+    await waitAccepted(warm.published);
+    const wallW = (performance.now() - t0) / 1000;
+    const cpuW = cpuSeconds() - cpu0;
+    lines.push(`| first messages (blast, ${fmt(warm.published, 0)} messages: every series new) | ${fmt(warm.published / wallW)} msg/s | ${fmt((warm.published / wallW) * samplesPerMessage, 0)} samples/s | collector CPU ${fmt(cpuW)} s = ${fmt((1000 * cpuW) / warm.published)} ms per message; ${fmt(warm.published / cpuW)} msg per CPU-second |`);
+  }
+
+  // Blast: sustained rate.
+  const blastRounds = Number(args["blast-rounds"]);
+  const blastMessages = nodes * (warmupRounds + blastRounds);
+  cpu0 = cpuSeconds();
+  t0 = performance.now();
+  const blast = await runPublisher(nats.url, "blast", 1 + warmupRounds);
   await waitAccepted(blastMessages);
   let wall = (performance.now() - t0) / 1000;
   let cpu = cpuSeconds() - cpu0;
@@ -136,7 +150,7 @@ async function main(): Promise<void> {
   measuring = true;
   cpu0 = cpuSeconds();
   t0 = performance.now();
-  const paced = await runPublisher(nats.url, "paced", blastRounds + 1);
+  const paced = await runPublisher(nats.url, "paced", warmupRounds + blastRounds + 1);
   await waitAccepted(blastMessages + paced.published);
   wall = (performance.now() - t0) / 1000;
   cpu = cpuSeconds() - cpu0;

@@ -1,10 +1,10 @@
 import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
-import type { Attributes, EnvelopeOf } from "../../protocol/index.js";
+import type { Attributes, EnvelopeOf, Metric } from "../../protocol/index.js";
 import { counterRate } from "./rate.js";
 import { SampleRing } from "./ring.js";
-import { accumulate, close, MINUTE_MS, type MinuteAccumulator, type Rollup } from "./rollup.js";
+import { close, minuteOf, MINUTE_MS, type MinuteAccumulator, type Rollup } from "./rollup.js";
 import { DEFAULT_DROPPED_ATTRIBUTES, RESOURCE_LABELS, seriesKey, seriesLabels, type Labels } from "./series.js";
 
 export interface HistoryOptions {
@@ -37,6 +37,43 @@ export interface Series {
   prevValue: number;
   acc?: MinuteAccumulator;
   id?: number;
+  /** Set when the series left memory (idle for a window): a plan holding it resolves the key again. */
+  evicted: boolean;
+}
+
+type Point = Metric["points"][number];
+
+/**
+ * What the points of one metric of one resource resolved to, valid while the message has the
+ * same shape. Plain arrays (a typed array costs a buffer object more): there is one plan per
+ * metric of every resource, more than a hundred thousand on a large cluster.
+ */
+interface MetricPlan {
+  name: string;
+  type: Metric["type"];
+  counter: boolean;
+  /** Each point's attributes when planned (the message's own objects), and how many keys they had (-1: none). */
+  attrs: (Attributes | undefined)[];
+  attrCounts: number[];
+  /** Each point's group, when some points share a series after dropped attributes (then summed); undefined: one series per point. */
+  group: number[] | undefined;
+  /** Per group (or per point): its series, undefined until resolved (or refused by the bound). */
+  series: (Series | undefined)[];
+}
+
+interface ResourcePlan {
+  /** The node's message count when last seen: a resource missing from a message loses its plan. */
+  generation: number;
+  /** By the metric's position in the resource. */
+  metrics: (MetricPlan | undefined)[];
+}
+
+interface NodePlan {
+  bootId: string;
+  hostname: string;
+  generation: number;
+  /** By the resource's part of the lookup key (its labels). */
+  resources: Map<string, ResourcePlan>;
 }
 
 export interface HistoryStats {
@@ -82,8 +119,12 @@ export class MetricsHistory {
   private readonly origin: number;
   private readonly series = new Map<string, Series>();
   private readonly byMetric = new Map<string, Set<Series>>();
+  private readonly plans = new Map<string, NodePlan>();
+  /** Scratch for the sums of a grouped metric. */
+  private sums = new Float64Array(64);
   private pending: { s: Series; r: Rollup }[] = [];
   private readonly db: Database.Database;
+  private readonly findSeries: Database.Statement;
   private readonly insertSeries: Database.Statement;
   private readonly insertRollup: Database.Statement;
 
@@ -99,35 +140,109 @@ export class MetricsHistory {
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
+    // Flushes are many small transactions: checkpoint (and fsync) every 64 MiB of log, not every 4 MiB.
+    this.db.pragma("wal_autocheckpoint = 16384");
     this.db.exec(SCHEMA_SQL);
-    this.insertSeries = this.db.prepare("INSERT INTO series (key, metric, labels, counter) VALUES (?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET key = excluded.key RETURNING id");
+    // Looked up first: after a restart most series are on disk already, and the lookup costs a
+    // tenth of an upsert.
+    this.findSeries = this.db.prepare("SELECT id FROM series WHERE key = ?");
+    this.insertSeries = this.db.prepare("INSERT INTO series (key, metric, labels, counter) VALUES (?, ?, ?, ?)");
     // A minute already on disk is complete; one recomputed from a replay may not be.
     this.insertRollup = this.db.prepare("INSERT INTO rollups (series_id, minute, min, max, avg, last, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
   }
 
-  /** Adds the samples of one metrics message. Points that share a series after dropped attributes are summed. */
+  /**
+   * Adds the samples of one metrics message. Points that share a series after dropped attributes are summed.
+   *
+   * Agents send the same shape every interval, so what each point resolved to (its series) is kept
+   * per node and resource: a message whose metric names, types and point attributes are those of
+   * the plan costs a comparison and an array write per point, no key building nor map lookup.
+   * A changed shape re-plans that metric; a resource absent from the message loses its plan; a
+   * new agent boot drops the node's plans.
+   */
   append(env: EnvelopeOf<"metrics">): void {
     const time = env.time;
+    const hostname = env.node.hostname;
+    let node = this.plans.get(env.node.id);
+    if (!node || node.bootId !== env.agent.bootId || node.hostname !== hostname) {
+      node = { bootId: env.agent.bootId, hostname, generation: 0, resources: new Map() };
+      this.plans.set(env.node.id, node);
+    }
+    const generation = ++node.generation;
     for (const r of env.payload.resources) {
       // The resource's part of every key, built once; labels objects only for new series.
-      const resourceKey = resourceKeyOf(env.node.hostname, r.resource);
-      for (const m of r.metrics) {
-        const counter = m.type === "counter";
-        if (m.points.length === 1) {
-          const p = m.points[0] as (typeof m.points)[number];
-          this.record(m.name + resourceKey + this.pointKey(p.attributes), m.name, env.node.hostname, r.resource, p.attributes, counter, time, p.value);
-          continue;
-        }
-        const sums = new Map<string, { attributes: (typeof m.points)[number]["attributes"]; value: number }>();
-        for (const p of m.points) {
-          const key = m.name + resourceKey + this.pointKey(p.attributes);
-          const e = sums.get(key);
-          if (e) e.value += p.value;
-          else sums.set(key, { attributes: p.attributes, value: p.value });
-        }
-        for (const [key, e] of sums) this.record(key, m.name, env.node.hostname, r.resource, e.attributes, counter, time, e.value);
+      const resourceKey = resourceKeyOf(hostname, r.resource);
+      let rp = node.resources.get(resourceKey);
+      if (!rp) node.resources.set(resourceKey, (rp = { generation, metrics: [] }));
+      else if (rp.generation === generation) {
+        // Two resources with the same labels in one message: their points go to the same series.
+        rp = { generation, metrics: [] };
       }
+      rp.generation = generation;
+      const metrics = r.metrics;
+      for (let i = 0; i < metrics.length; i++) {
+        const m = metrics[i] as Metric;
+        let plan = rp.metrics[i];
+        if (!plan || !planFits(plan, m)) rp.metrics[i] = plan = this.planMetric(m);
+        const points = m.points;
+        const group = plan.group;
+        if (group === undefined) {
+          for (let j = 0; j < points.length; j++) {
+            let s = plan.series[j];
+            if (s === undefined || s.evicted) s = this.resolveGroup(plan, j, m, resourceKey, hostname, r.resource);
+            if (s !== undefined) this.recordTo(s, plan.counter, time, (points[j] as Point).value);
+          }
+        } else {
+          const sums = this.sums;
+          const groups = plan.series.length;
+          for (let g = 0; g < groups; g++) sums[g] = 0;
+          for (let j = 0; j < points.length; j++) {
+            const g = group[j] as number;
+            sums[g] = (sums[g] as number) + (points[j] as Point).value;
+          }
+          for (let g = 0; g < groups; g++) {
+            let s = plan.series[g];
+            if (s === undefined || s.evicted) s = this.resolveGroup(plan, g, m, resourceKey, hostname, r.resource);
+            if (s !== undefined) this.recordTo(s, plan.counter, time, sums[g] as number);
+          }
+        }
+      }
+      if (rp.metrics.length > metrics.length) rp.metrics.length = metrics.length;
     }
+    // Containers gone from this message: their plans go (the series stay until they age out).
+    if (node.resources.size > env.payload.resources.length) {
+      for (const [k, rp] of node.resources) if (rp.generation !== generation) node.resources.delete(k);
+    }
+  }
+
+  /** Groups the points of one metric by series (after dropped attributes); series are resolved on first use. */
+  private planMetric(m: Metric): MetricPlan {
+    const n = m.points.length;
+    const attrs: (Attributes | undefined)[] = new Array<Attributes | undefined>(n);
+    const attrCounts: number[] = new Array<number>(n);
+    const group: number[] = new Array<number>(n);
+    const byKey = new Map<string, number>();
+    for (let j = 0; j < n; j++) {
+      const a = (m.points[j] as Point).attributes;
+      attrs[j] = a;
+      attrCounts[j] = a ? Object.keys(a).length : -1;
+      const key = this.pointKey(a);
+      let g = byKey.get(key);
+      if (g === undefined) byKey.set(key, (g = byKey.size));
+      group[j] = g;
+    }
+    const groups = byKey.size;
+    if (groups > this.sums.length) this.sums = new Float64Array(Math.max(groups, 2 * this.sums.length));
+    return { name: m.name, type: m.type, counter: m.type === "counter", attrs, attrCounts, group: groups === n ? undefined : group, series: new Array<Series | undefined>(groups) };
+  }
+
+  /** Resolves (creating it if new) the series of a group of the metric's points, from its first point. */
+  private resolveGroup(plan: MetricPlan, g: number, m: Metric, resourceKey: string, hostname: string, resource: Attributes): Series | undefined {
+    const j = plan.group === undefined ? g : plan.group.indexOf(g);
+    const attributes = (m.points[j] as Point).attributes;
+    const s = this.resolve(m.name + resourceKey + this.pointKey(attributes), m.name, hostname, resource, attributes, plan.counter);
+    plan.series[g] = s;
+    return s;
   }
 
   private pointKey(attributes: Attributes | undefined): string {
@@ -137,22 +252,27 @@ export class MetricsHistory {
     return key;
   }
 
-  private record(key: string, metric: string, hostname: string, resource: Attributes, attributes: Attributes | undefined, counter: boolean, time: number, value: number): void {
+  /** The series of a lookup key, created if new; undefined (and counted) when the bound is reached. */
+  private resolve(key: string, metric: string, hostname: string, resource: Attributes, attributes: Attributes | undefined, counter: boolean): Series | undefined {
     let s = this.series.get(key);
     if (!s) {
       if (this.series.size >= this.maxSeries) {
         this.stats.droppedSeries++;
-        return;
+        return undefined;
       }
       const labels = seriesLabels(hostname, resource, attributes, this.dropped);
-      s = { key: seriesKey(metric, labels), lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN };
+      s = { key: seriesKey(metric, labels), lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN, evicted: false };
       this.series.set(key, s);
       let set = this.byMetric.get(metric);
       if (!set) this.byMetric.set(metric, (set = new Set()));
       set.add(s);
       this.stats.series = this.series.size;
     }
-    const last = s.ring.lastTime();
+    return s;
+  }
+
+  private recordTo(s: Series | undefined, counter: boolean, time: number, value: number): void {
+    if (s === undefined) return;
     if (counter) {
       const prevTime = s.prevTime;
       const prevValue = s.prevValue;
@@ -163,14 +283,29 @@ export class MetricsHistory {
       const rate = counterRate(prevValue, prevTime, value, time);
       if (rate === undefined) return;
       value = rate;
-    } else if (last !== undefined && time <= last) {
-      return;
+    } else {
+      const last = s.ring.lastTime();
+      if (last !== undefined && time <= last) return;
     }
     s.ring.push(time, value);
     this.stats.samples++;
-    const { acc, closed } = accumulate(s.acc, time, value);
-    s.acc = acc;
-    if (closed) this.pending.push({ s, r: closed });
+    const minute = minuteOf(time);
+    const acc = s.acc;
+    if (acc === undefined || minute > acc.minute) {
+      if (acc !== undefined) this.pending.push({ s, r: close(acc) });
+      s.acc = { minute, min: value, max: value, sum: value, count: 1, last: value };
+    } else if (minute === acc.minute) {
+      if (value < acc.min) acc.min = value;
+      if (value > acc.max) acc.max = value;
+      acc.sum += value;
+      acc.count++;
+      acc.last = value;
+    }
+  }
+
+  /** Resources of a node whose series are planned (what its latest message held). */
+  plannedResources(nodeId: string): number {
+    return this.plans.get(nodeId)?.resources.size ?? 0;
   }
 
   /** Series in memory with this metric name. */
@@ -217,6 +352,7 @@ export class MetricsHistory {
       if (!s.acc && (last === undefined || last < windowStart)) {
         this.series.delete(s.lookup);
         this.byMetric.get(s.metric)?.delete(s);
+        s.evicted = true;
       }
     }
     this.stats.series = this.series.size;
@@ -225,23 +361,33 @@ export class MetricsHistory {
   }
 
   /**
-   * Writes finished minutes to disk in one transaction, at most `maxRows` of them (the rest wait
-   * for the next call): SQLite is synchronous, and a large cluster closes a minute for every
-   * series at once, so the work is spread over several calls to keep the event loop free.
-   * Returns the number of rollups written.
+   * Writes finished minutes to disk in one transaction, at most `maxRows` of them and for about
+   * `budgetMs` of CPU (the rest wait for the next call): SQLite is synchronous, and a large
+   * cluster closes a minute for every series at once (a series' first rollup also registers the
+   * series, several times dearer), so the work is spread over several calls to keep the event
+   * loop free. Returns the number of rollups written.
    */
-  flush(maxRows = Infinity): number {
+  flush(maxRows = Infinity, budgetMs = Infinity, clock: () => number = performance.now.bind(performance)): number {
     if (this.pending.length === 0) return 0;
-    const batch = this.pending.length <= maxRows ? this.pending : this.pending.slice(0, maxRows);
-    this.pending = batch === this.pending ? [] : this.pending.slice(maxRows);
+    const pending = this.pending;
+    const limit = Math.min(pending.length, maxRows);
+    const deadline = budgetMs === Infinity ? Infinity : clock() + budgetMs;
+    let done = 0;
     this.db.transaction(() => {
-      for (const { s, r } of batch) {
-        s.id ??= (this.insertSeries.get(s.key, s.metric, JSON.stringify(s.labels), s.counter ? 1 : 0) as { id: number }).id;
+      while (done < limit) {
+        const { s, r } = pending[done] as { s: Series; r: Rollup };
+        if (s.id === undefined) {
+          const row = this.findSeries.get(s.key) as { id: number } | undefined;
+          s.id = row ? row.id : Number(this.insertSeries.run(s.key, s.metric, JSON.stringify(s.labels), s.counter ? 1 : 0).lastInsertRowid);
+        }
         this.insertRollup.run(s.id, r.minute, r.min, r.max, r.avg, r.last, r.count);
+        done++;
+        if ((done & 127) === 0 && clock() >= deadline) break;
       }
     })();
-    this.stats.rollupsWritten += batch.length;
-    return batch.length;
+    this.pending = done === pending.length ? [] : pending.slice(done);
+    this.stats.rollupsWritten += done;
+    return done;
   }
 
   /** Rollups waiting to be written. */
@@ -259,6 +405,26 @@ export class MetricsHistory {
   close(): void {
     this.db.close();
   }
+}
+
+/** Whether a metric has the name, type and point attributes its plan was made for. */
+function planFits(plan: MetricPlan, m: Metric): boolean {
+  if (plan.name !== m.name || plan.type !== m.type) return false;
+  const points = m.points;
+  if (points.length !== plan.attrs.length) return false;
+  for (let j = 0; j < points.length; j++) {
+    const a = (points[j] as Point).attributes;
+    const planned = plan.attrs[j];
+    if (a === planned) continue;
+    if (a === undefined || planned === undefined) return false;
+    let n = 0;
+    for (const k in a) {
+      if (!Object.hasOwn(planned, k) || planned[k] !== a[k]) return false;
+      n++;
+    }
+    if (n !== plan.attrCounts[j]) return false;
+  }
+  return true;
 }
 
 /** The resource's part of a series' lookup key (not the canonical `seriesKey`, which sorts all labels). */

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { counterRate } from "../../collector/history/rate.js";
 import { accumulate, type MinuteAccumulator } from "../../collector/history/rollup.js";
@@ -105,6 +108,44 @@ describe("MetricsHistory", () => {
     h.append(env(2, start + 60_000, three(2)));
     expect([h.flush(2), h.pendingRollups, h.flush(2), h.flush(2)]).toEqual([2, 1, 1, 0]);
     h.close();
+  });
+
+  it("stops a flush when its time budget is spent, keeping the rest for the next", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0 });
+    const start = T0 - (T0 % 60_000);
+    const many = (v: number) => Array.from({ length: 300 }, (_, i) => ({ name: `m${i}`, type: "gauge" as const, unit: "1", points: [{ value: v }] }));
+    h.append(env(1, start, many(1)));
+    h.append(env(2, start + 60_000, many(2)));
+    let ticks = 0;
+    const clock = () => ticks++; // one "ms" per look at the clock: checked every 128 rows
+    expect(h.flush(Infinity, 1, clock)).toBe(128);
+    expect(h.pendingRollups).toBe(172);
+    expect(h.flush()).toBe(172);
+    h.close();
+  });
+
+  it("finds a series already on disk after a restart instead of storing it twice", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigie-history-unit-"));
+    const file = path.join(dir, "history.db");
+    const start = T0 - (T0 % 60_000);
+    const mem = (v: number) => [{ name: "system.memory.limit", type: "updowncounter" as const, unit: "By", points: [{ value: v }] }];
+    try {
+      for (let run = 0; run < 2; run++) {
+        const h = new MetricsHistory(file, { now: () => T0 });
+        const at = start + run * 120_000;
+        h.append(env(1, at, mem(1)));
+        h.append(env(2, at + 60_000, mem(2)));
+        expect(h.flush()).toBe(1);
+        h.close();
+      }
+      const h = new MetricsHistory(file, { now: () => T0 });
+      const stored = h.storedSeries("system.memory.limit");
+      expect(stored).toHaveLength(1);
+      expect(h.rollups([stored[0]!.id], start, start + 240_000).get(stored[0]!.id)?.map((r) => r.minute)).toEqual([start, start + 120_000]);
+      h.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("drops and counts series past its bound", () => {

@@ -1,0 +1,74 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { parseArgs } from "node:util";
+import { LatestMetrics } from "../../collector/history/latest.js";
+import { MetricsHistory } from "../../collector/history/store.js";
+import { StateStore } from "../../collector/store/state-store.js";
+import { decode, encode, type EnvelopeOf } from "../../protocol/index.js";
+import { nodeBatch } from "./batch.js";
+
+/**
+ * The collector's per-message work without NATS: decode, state store, latest, history, and the
+ * rollup flush, on pre-encoded messages. Separates what the collector code costs from the
+ * client and the server. Usage: node inproc.js [--nodes 100] [--containers 50] [--rounds 6]
+ */
+const { values: args } = parseArgs({ options: { nodes: { type: "string", default: "100" }, containers: { type: "string", default: "50" }, rounds: { type: "string", default: "6" } } });
+const nodes = Number(args.nodes);
+const containers = Number(args.containers);
+const rounds = Number(args.rounds);
+const dir = mkdtempSync(path.join(tmpdir(), "vigie-inproc-"));
+const t0 = Date.UTC(2026, 0, 1);
+let clock = t0;
+const now = () => clock;
+const store = new StateStore(path.join(dir, "state.db"));
+const latest = new LatestMetrics();
+const history = new MetricsHistory(path.join(dir, "history.db"), { now, intervalMs: 10_000, maxSeries: 10_000_000 });
+const cpu = () => {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+};
+const parts = { decode: 0, accept: 0, latest: 0, history: 0, flush: 0 };
+let messages = 0;
+const start = cpu();
+for (let r = 0; r < rounds; r++) {
+  const batch: Uint8Array[] = [];
+  for (let n = 0; n < nodes; n++) batch.push(encode(nodeBatch(n, containers, r + 1, t0 + r * 10_000 + Math.floor((n * 10_000) / nodes))));
+  const b0 = cpu();
+  for (let n = 0; n < nodes; n++) {
+    clock = t0 + r * 10_000 + Math.floor((n * 10_000) / nodes);
+    let t = cpu();
+    const d = decode(batch[n] as Uint8Array);
+    if (!d.ok) throw d.error;
+    const env = d.value as EnvelopeOf<"metrics">;
+    let u = cpu();
+    parts.decode += u - t;
+    t = u;
+    store.accept(env, clock);
+    u = cpu();
+    parts.accept += u - t;
+    t = u;
+    latest.apply(env);
+    u = cpu();
+    parts.latest += u - t;
+    t = u;
+    history.append(env);
+    u = cpu();
+    parts.history += u - t;
+    messages++;
+    if (n % Math.max(1, Math.floor(nodes / 10)) === 0) {
+      t = cpu();
+      history.flush(20_000);
+      parts.flush += cpu() - t;
+    }
+  }
+  const t = cpu();
+  while (history.flush(20_000) > 0);
+  parts.flush += cpu() - t;
+  process.stdout.write(`round ${r + 1}: ${((cpu() - b0) / nodes).toFixed(2)} ms CPU per message\n`);
+}
+const total = cpu() - start;
+process.stdout.write(`${messages} messages, ${(total / messages).toFixed(2)} ms CPU per message (${((1000 * messages) / total).toFixed(1)} msg per CPU-second); per message: ${Object.entries(parts).map(([k, v]) => `${k} ${(v / messages).toFixed(2)} ms`).join(", ")}; series ${history.stats.series}, rollups ${history.stats.rollupsWritten}\n`);
+history.close();
+store.close();
+rmSync(dir, { recursive: true, force: true });
