@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from "node:fs/promises";
+import { mkdir, open, readdir, readFile, rename, stat, unlink } from "node:fs/promises";
 import path from "node:path";
 
 export interface SpoolEntry {
@@ -22,24 +22,41 @@ export interface SpoolStats {
 const NAME = /^(\d{16})\.msg$/;
 
 /**
+ * Messages appended by this process are also kept in memory, up to this many bytes in all, so
+ * publishing one does not read back the file just written. Past it (NATS down for a while),
+ * they are read from disk when their turn comes.
+ */
+const IN_MEMORY_BYTES = 8 * 1024 * 1024;
+
+interface Slot {
+  id: number;
+  bytes: number;
+  /** The message itself while it is held in memory. */
+  entry?: SpoolEntry;
+}
+
+/**
  * A bounded on-disk queue of messages waiting for JetStream's acknowledgement. A message is
  * written (atomically: temp file, then rename) before it is published and deleted only once
  * acknowledged; past `maxBytes` the oldest messages are dropped and counted. Survives restarts.
  * File layout: `<16-digit id>.msg` holding `subject\nmsgId\ntraceparent\n` then the message bytes.
  */
 export class Spool {
-  private readonly entries: { id: number; bytes: number }[] = [];
+  private readonly entries: Slot[] = [];
   private nextId = 1;
+  private memoryBytes = 0;
   readonly stats: SpoolStats = { messages: 0, bytes: 0, droppedMessages: 0, droppedBytes: 0 };
 
   private constructor(
     readonly dir: string,
     private readonly maxBytes: number,
+    private readonly inMemoryBytes: number,
   ) {}
 
-  static async open(dir: string, maxBytes: number): Promise<Spool> {
+  /** `inMemoryBytes`: how much of what this process appends is also held in memory (default 8 MiB). */
+  static async open(dir: string, maxBytes: number, inMemoryBytes = IN_MEMORY_BYTES): Promise<Spool> {
     await mkdir(dir, { recursive: true });
-    const spool = new Spool(dir, maxBytes);
+    const spool = new Spool(dir, maxBytes, inMemoryBytes);
     const names = (await readdir(dir)).filter((n) => NAME.test(n)).sort();
     for (const name of names) {
       const id = Number(NAME.exec(name)?.[1]);
@@ -61,10 +78,20 @@ export class Spool {
     const id = this.nextId++;
     const head = Buffer.from(`${subject}\n${msgId}\n${traceparent}\n`, "utf8");
     const file = this.file(id);
-    await writeFile(`${file}.tmp`, Buffer.concat([head, data]));
+    const fh = await open(`${file}.tmp`, "w");
+    try {
+      await fh.writev([head, data]);
+    } finally {
+      await fh.close();
+    }
     await rename(`${file}.tmp`, file);
     const bytes = head.byteLength + data.byteLength;
-    this.entries.push({ id, bytes });
+    const slot: Slot = { id, bytes };
+    if (this.memoryBytes + bytes <= this.inMemoryBytes) {
+      slot.entry = { id, subject, msgId, traceparent, data };
+      this.memoryBytes += bytes;
+    }
+    this.entries.push(slot);
     this.stats.messages++;
     this.stats.bytes += bytes;
     await this.enforceBound();
@@ -73,7 +100,8 @@ export class Spool {
   /** The oldest waiting message, or undefined when the spool is empty. */
   async peek(): Promise<SpoolEntry | undefined> {
     while (this.entries.length > 0) {
-      const first = this.entries[0] as { id: number; bytes: number };
+      const first = this.entries[0] as Slot;
+      if (first.entry) return first.entry;
       let buf: Buffer;
       try {
         buf = await readFile(this.file(first.id));
@@ -110,6 +138,7 @@ export class Spool {
     const i = this.entries.findIndex((e) => e.id === id);
     if (i < 0) return;
     const [e] = this.entries.splice(i, 1);
+    if (e?.entry) this.memoryBytes -= e.bytes;
     this.stats.messages--;
     this.stats.bytes -= e?.bytes ?? 0;
   }

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -54,5 +54,36 @@ describe("spool", () => {
     await s.append("x", "b:1", bytes("ok"));
     expect((await s.peek())?.msgId).toBe("b:1");
     expect(s.stats.droppedMessages).toBe(1);
+  });
+
+  it("writes every message to disk, and hands back the ones it holds in memory without reading them again", async () => {
+    const d = dir();
+    // Room in memory for the first two messages (29 bytes each with their heads), not the third.
+    const s = await Spool.open(d, 1 << 20, 60);
+    for (let i = 1; i <= 3; i++) await s.append("s.x", `b:${i}`, Buffer.alloc(20, i));
+    const files = readdirSync(d).sort();
+    expect(files).toHaveLength(3);
+    expect(readFileSync(path.join(d, files[2]!)).subarray(-20)).toEqual(Buffer.alloc(20, 3));
+    // Damage every file: the in-memory messages are still whole, the third is read (and found damaged).
+    for (const f of files) writeFileSync(path.join(d, f), "damaged");
+    const got: string[] = [];
+    for (let e = await s.peek(); e; e = await s.peek()) {
+      got.push(`${e.msgId}=${Buffer.from(e.data).toString("hex").slice(0, 2)}`);
+      await s.remove(e.id);
+    }
+    expect(got).toEqual(["b:1=01", "b:2=02"]);
+    expect(s.stats.droppedMessages).toBe(1);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it("reads from disk what it does not hold in memory", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20, 0);
+    await s.append("s.x", "b:1", bytes("from disk"));
+    const [file] = readdirSync(d);
+    writeFileSync(path.join(d, file!), "s.x\nb:1\n\nchanged on disk");
+    expect(Buffer.from((await s.peek())!.data).toString()).toBe("changed on disk");
+    unlinkSync(path.join(d, file!));
+    expect(await s.peek()).toBeUndefined();
   });
 });
