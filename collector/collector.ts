@@ -128,9 +128,10 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     log,
   });
   // The history window lives in memory: read it back from the stream before new messages arrive.
-  const replayed = await replayMetrics(nc, { since: now() - history.windowMs, maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES }, (env) => {
-    latest.apply(env);
-    history.append(env);
+  // Two intervals before the window prime the counters, so the window's first rates are the live ones.
+  const replayed = await replayMetrics(nc, { since: now() - history.windowMs, primeMs: 2 * history.intervalMs, maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES }, (env, priming) => {
+    if (!priming) latest.apply(env);
+    history.append(env, { primeOnly: priming });
   }).catch((err: unknown) => {
     log.warn({ err: (err as Error).message }, "could not replay the metrics history from the stream");
     return 0;

@@ -112,6 +112,8 @@ CREATE INDEX IF NOT EXISTS rollups_minute ON rollups (minute);
 export class MetricsHistory {
   readonly stats: HistoryStats = { series: 0, samples: 0, droppedSeries: 0, rollupsWritten: 0, sampleBytes: 0 };
   readonly windowMs: number;
+  /** Expected sampling interval (ms). */
+  readonly intervalMs: number;
   readonly retentionMs: number;
   private readonly capacity: number;
   private readonly maxSeries: number;
@@ -130,12 +132,15 @@ export class MetricsHistory {
 
   constructor(file: string, options: HistoryOptions & { now: () => number }) {
     this.windowMs = options.windowMs ?? HISTORY_DEFAULTS.windowMs;
+    this.intervalMs = options.intervalMs ?? HISTORY_DEFAULTS.intervalMs;
     this.retentionMs = options.retentionMs ?? HISTORY_DEFAULTS.retentionMs;
     this.capacity = Math.max(2, Math.ceil(this.windowMs / (options.intervalMs ?? HISTORY_DEFAULTS.intervalMs)) + 1);
     this.maxSeries = options.maxSeries ?? HISTORY_DEFAULTS.maxSeries;
     this.dropped = new Set(options.droppedAttributes ?? DEFAULT_DROPPED_ATTRIBUTES);
-    // Sample times are stored relative to this origin (32-bit deciseconds reach ±6.8 years).
-    this.origin = options.now() - 86_400_000;
+    // Sample times are stored relative to this origin (32-bit deciseconds reach ±6.8 years), on a
+    // grid of whole deciseconds of Unix time: a sample keeps the same stored time whatever the
+    // origin, so a window rebuilt after a restart puts every sample in the same query step.
+    this.origin = Math.floor((options.now() - 86_400_000) / 100) * 100;
     if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
@@ -159,9 +164,13 @@ export class MetricsHistory {
    * the plan costs a comparison and an array write per point, no key building nor map lookup.
    * A changed shape re-plans that metric; a resource absent from the message loses its plan; a
    * new agent boot drops the node's plans.
+   *
+   * `primeOnly` (a replay's messages from just before the window): counters take the reading, so
+   * that the window's first rate pairs with the same earlier reading as it did live; nothing is stored.
    */
-  append(env: EnvelopeOf<"metrics">): void {
+  append(env: EnvelopeOf<"metrics">, options?: { primeOnly?: boolean }): void {
     const time = env.time;
+    const prime = options?.primeOnly === true;
     const hostname = env.node.hostname;
     let node = this.plans.get(env.node.id);
     if (!node || node.bootId !== env.agent.bootId || node.hostname !== hostname) {
@@ -184,13 +193,14 @@ export class MetricsHistory {
         const m = metrics[i] as Metric;
         let plan = rp.metrics[i];
         if (!plan || !planFits(plan, m)) rp.metrics[i] = plan = this.planMetric(m);
+        if (prime && !plan.counter) continue;
         const points = m.points;
         const group = plan.group;
         if (group === undefined) {
           for (let j = 0; j < points.length; j++) {
             let s = plan.series[j];
             if (s === undefined || s.evicted) s = this.resolveGroup(plan, j, m, resourceKey, hostname, r.resource);
-            if (s !== undefined) this.recordTo(s, plan.counter, time, (points[j] as Point).value);
+            if (s !== undefined) this.recordTo(s, plan.counter, time, (points[j] as Point).value, prime);
           }
         } else {
           const sums = this.sums;
@@ -203,7 +213,7 @@ export class MetricsHistory {
           for (let g = 0; g < groups; g++) {
             let s = plan.series[g];
             if (s === undefined || s.evicted) s = this.resolveGroup(plan, g, m, resourceKey, hostname, r.resource);
-            if (s !== undefined) this.recordTo(s, plan.counter, time, sums[g] as number);
+            if (s !== undefined) this.recordTo(s, plan.counter, time, sums[g] as number, prime);
           }
         }
       }
@@ -271,19 +281,19 @@ export class MetricsHistory {
     return s;
   }
 
-  private recordTo(s: Series | undefined, counter: boolean, time: number, value: number): void {
-    if (s === undefined) return;
+  private recordTo(s: Series, counter: boolean, time: number, value: number, prime: boolean): void {
     if (counter) {
       const prevTime = s.prevTime;
       const prevValue = s.prevValue;
       if (time <= prevTime) return;
       s.prevTime = time;
       s.prevValue = value;
-      if (Number.isNaN(prevTime)) return;
+      if (Number.isNaN(prevTime) || prime) return;
       const rate = counterRate(prevValue, prevTime, value, time);
       if (rate === undefined) return;
       value = rate;
     } else {
+      if (prime) return;
       const last = s.ring.lastTime();
       if (last !== undefined && time <= last) return;
     }

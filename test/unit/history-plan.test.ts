@@ -177,3 +177,38 @@ describe("MetricsHistory series plans", () => {
     fresh.close();
   });
 });
+
+describe("MetricsHistory sample times", () => {
+  it("stores a sample at the same time whenever the history was started (a window rebuilt after a restart matches the live one)", () => {
+    const times = [T0 + 49, T0 + 10_051, T0 + 20_150, T0 + 29_949, T0 + 40_000];
+    const stored = [0, 37, 50, 99, 12_345].map((startedLate) => {
+      const h = new MetricsHistory(":memory:", { now: () => T0 + startedLate });
+      times.forEach((t, i) => h.append(msg(i + 1, t, [{ resource: {}, metrics: [gauge("g", i)] }])));
+      const out: number[] = [];
+      [...h.select("g")][0]?.ring.forEach(-Infinity, Infinity, (t) => out.push(t));
+      h.close();
+      return out;
+    });
+    expect(stored[0]).toEqual([T0, T0 + 10_100, T0 + 20_200, T0 + 29_900, T0 + 40_000]);
+    for (const s of stored) expect(s).toEqual(stored[0]);
+  });
+});
+
+describe("MetricsHistory rebuilt from a replay", () => {
+  it("pairs the window's first counter reading with the one before it when primed, as live ingest did", () => {
+    const messages = Array.from({ length: 8 }, (_, i) => msg(i + 1, T0 + i * 10_000 + (i % 3) * 7, [{ resource: {}, metrics: [cpuTime(100 + i * i), gauge("g", i)] }]));
+    const live = new MetricsHistory(":memory:", { now: () => T0 });
+    for (const m of messages) live.append(m);
+    const since = T0 + 30_000; // the window starts with the fourth message
+    const inWindow = (h: MetricsHistory) => dump(h).map((s) => ({ ...s, samples: s.samples.filter(([t]) => t >= since) }));
+    const primed = new MetricsHistory(":memory:", { now: () => T0 + 1234 });
+    for (const m of messages.slice(1)) primed.append(m, { primeOnly: m.time < since });
+    const unprimed = new MetricsHistory(":memory:", { now: () => T0 + 1234 });
+    for (const m of messages.filter((x) => x.time >= since)) unprimed.append(m);
+    expect(inWindow(primed)).toEqual(inWindow(live));
+    expect(dump(primed).every((s) => s.samples.every(([t]) => t >= since))).toBe(true);
+    // Without the earlier reading the window's first rate is missing.
+    expect(inWindow(unprimed)).not.toEqual(inWindow(live));
+    for (const h of [live, primed, unprimed]) h.close();
+  });
+});
