@@ -1,5 +1,5 @@
+import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
-import { parse as parseYaml } from "yaml";
 import { z, type ZodTypeAny } from "zod";
 import { ConfigSchema, type Config } from "./schema.js";
 
@@ -54,6 +54,8 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
       throw new ConfigError([`cannot read config file ${options.file}: ${(err as Error).message}`]);
     }
     try {
+      // Loaded only for a file: an agent configured by environment alone spares its ~2 MB of RSS.
+      const { parse: parseYaml } = createRequire(import.meta.url)("yaml") as typeof import("yaml");
       const doc: unknown = parseYaml(text) ?? {};
       if (typeof doc !== "object" || Array.isArray(doc)) throw new Error("the document must be a mapping of keys");
       fromFile = doc as Record<string, unknown>;
