@@ -1,4 +1,3 @@
-import { BrokenCircuitError, circuitBreaker, ConsecutiveBreaker, ExponentialBackoff, handleWhen, type CircuitBreakerPolicy } from "cockatiel";
 import { EngineClient } from "./engine-client.js";
 import type { InspectInfo } from "./metadata.js";
 
@@ -68,26 +67,31 @@ export interface EngineLinkOptions {
   retryInitialMs?: number;
   /** Longest wait between tries. Default 30 s. */
   retryMaxMs?: number;
+  now?: () => number;
+}
+
+/** What a call gets, without the engine being asked, while the breaker is open. */
+export class EngineUnavailableError extends Error {
+  override readonly name = "EngineUnavailableError";
 }
 
 /**
  * Every call to the engine goes through here: a circuit breaker opens on the first sign the
  * engine is gone, so a dead socket costs nothing per cycle, and lets one call through after
- * an exponentially growing wait. The link knows whether the engine is up and says so once
- * per change.
+ * an exponentially growing wait (the next call after the wait; the others fail at once while it
+ * is on its way). Any answer of the engine closes it — a 404 about one container included. The
+ * link knows whether the engine is up and says so once per change.
  */
 export class EngineLink {
   private state: boolean | undefined;
-  private readonly breaker: CircuitBreakerPolicy;
+  private open = false;
+  private openUntil = 0;
+  private waitMs = 0;
+  private probing = false;
+  private readonly now: () => number;
 
   constructor(private readonly options: EngineLinkOptions) {
-    this.breaker = circuitBreaker(
-      handleWhen((err) => isEngineDown(err)),
-      {
-        halfOpenAfter: new ExponentialBackoff({ initialDelay: options.retryInitialMs ?? 500, maxDelay: options.retryMaxMs ?? 30_000 }),
-        breaker: new ConsecutiveBreaker(1),
-      },
-    );
+    this.now = options.now ?? Date.now;
   }
 
   /** True once the engine answered, false after it failed, undefined before the first call. */
@@ -96,15 +100,42 @@ export class EngineLink {
   }
 
   async call<T>(fn: () => Promise<T>): Promise<T> {
+    if (this.open) {
+      if (this.probing || this.now() < this.openUntil) {
+        this.set(false, undefined);
+        throw new EngineUnavailableError("the Docker engine did not answer; waiting before asking again");
+      }
+      this.probing = true;
+    }
     try {
-      const result = await this.breaker.execute(fn);
+      const result = await fn();
+      this.close();
       this.set(true, undefined);
       return result;
     } catch (err) {
-      if (err instanceof BrokenCircuitError) this.set(false, undefined);
-      else if (isEngineDown(err)) this.set(false, (err as Error).message);
+      if (isEngineDown(err)) {
+        this.trip();
+        this.set(false, (err as Error).message);
+      } else {
+        this.close(); // the engine answered, about something else: it is there
+        this.set(true, undefined);
+      }
       throw err;
+    } finally {
+      this.probing = false;
     }
+  }
+
+  private trip(): void {
+    const initial = this.options.retryInitialMs ?? 500;
+    this.waitMs = this.open ? Math.min(this.waitMs * 2, this.options.retryMaxMs ?? 30_000) : initial;
+    this.open = true;
+    this.openUntil = this.now() + this.waitMs;
+  }
+
+  private close(): void {
+    this.open = false;
+    this.waitMs = 0;
   }
 
   private set(up: boolean, error: string | undefined): void {
