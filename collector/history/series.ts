@@ -27,7 +27,9 @@ export function seriesLabels(hostname: string, resource: Attributes, point: Attr
 }
 
 export function seriesKey(metric: string, labels: Labels): string {
-  let key = metric;
-  for (const k of Object.keys(labels).sort()) key += `\u0000${k}=${labels[k]}`;
-  return key;
+  // Joined, not concatenated: a key built with += is a tree of string pieces until something
+  // flattens it, several times its size, and the key is kept for the series' lifetime.
+  const parts = [metric];
+  for (const k of Object.keys(labels).sort()) parts.push(`${k}=${labels[k]}`);
+  return parts.join("\u0000");
 }

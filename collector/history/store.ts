@@ -26,7 +26,7 @@ export const HISTORY_DEFAULTS = { windowMs: 3_600_000, intervalMs: 10_000, reten
 export interface Series {
   /** Canonical identity: metric and sorted labels (what is stored on disk). */
   key: string;
-  /** Key of the in-memory index (cheaper to build per sample). */
+  /** Key of the in-memory index: the canonical key (kept apart for older callers). */
   lookup: string;
   metric: string;
   labels: Labels;
@@ -72,7 +72,7 @@ interface NodePlan {
   bootId: string;
   hostname: string;
   generation: number;
-  /** By the resource's part of the lookup key (its labels). */
+  /** By the resource's labels (`resourceKeyOf`). */
   resources: Map<string, ResourcePlan>;
 }
 
@@ -199,7 +199,7 @@ export class MetricsHistory {
         if (group === undefined) {
           for (let j = 0; j < points.length; j++) {
             let s = plan.series[j];
-            if (s === undefined || s.evicted) s = this.resolveGroup(plan, j, m, resourceKey, hostname, r.resource);
+            if (s === undefined || s.evicted) s = this.resolveGroup(plan, j, m, hostname, r.resource);
             if (s !== undefined) this.recordTo(s, plan.counter, time, (points[j] as Point).value, prime);
           }
         } else {
@@ -212,7 +212,7 @@ export class MetricsHistory {
           }
           for (let g = 0; g < groups; g++) {
             let s = plan.series[g];
-            if (s === undefined || s.evicted) s = this.resolveGroup(plan, g, m, resourceKey, hostname, r.resource);
+            if (s === undefined || s.evicted) s = this.resolveGroup(plan, g, m, hostname, r.resource);
             if (s !== undefined) this.recordTo(s, plan.counter, time, sums[g] as number, prime);
           }
         }
@@ -247,14 +247,14 @@ export class MetricsHistory {
   }
 
   /** Resolves (creating it if new) the series of a group of the metric's points, from its first point. */
-  private resolveGroup(plan: MetricPlan, g: number, m: Metric, resourceKey: string, hostname: string, resource: Attributes): Series | undefined {
+  private resolveGroup(plan: MetricPlan, g: number, m: Metric, hostname: string, resource: Attributes): Series | undefined {
     const j = plan.group === undefined ? g : plan.group.indexOf(g);
-    const attributes = (m.points[j] as Point).attributes;
-    const s = this.resolve(m.name + resourceKey + this.pointKey(attributes), m.name, hostname, resource, attributes, plan.counter);
+    const s = this.resolve(m.name, hostname, resource, (m.points[j] as Point).attributes, plan.counter);
     plan.series[g] = s;
     return s;
   }
 
+  /** Point attributes as a key, to group the points of one metric (dropped attributes left out). */
   private pointKey(attributes: Attributes | undefined): string {
     if (!attributes) return "";
     let key = "";
@@ -262,16 +262,22 @@ export class MetricsHistory {
     return key;
   }
 
-  /** The series of a lookup key, created if new; undefined (and counted) when the bound is reached. */
-  private resolve(key: string, metric: string, hostname: string, resource: Attributes, attributes: Attributes | undefined, counter: boolean): Series | undefined {
+  /**
+   * The series of a point, created if new; undefined (and counted) when the bound is reached.
+   * Indexed by its canonical key: only a plan being made looks series up, so the key is built
+   * once per series and plan, never per sample.
+   */
+  private resolve(metric: string, hostname: string, resource: Attributes, attributes: Attributes | undefined, counter: boolean): Series | undefined {
+    const labels = seriesLabels(hostname, resource, attributes, this.dropped);
+    const key = seriesKey(metric, labels);
     let s = this.series.get(key);
     if (!s) {
       if (this.series.size >= this.maxSeries) {
         this.stats.droppedSeries++;
         return undefined;
       }
-      const labels = seriesLabels(hostname, resource, attributes, this.dropped);
-      s = { key: seriesKey(metric, labels), lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN, evicted: false };
+      // Every field set here (a field added later moves them all out of the object).
+      s = { key, lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN, acc: undefined, id: undefined, evicted: false };
       this.series.set(key, s);
       let set = this.byMetric.get(metric);
       if (!set) this.byMetric.set(metric, (set = new Set()));
@@ -437,12 +443,13 @@ function planFits(plan: MetricPlan, m: Metric): boolean {
   return true;
 }
 
-/** The resource's part of a series' lookup key (not the canonical `seriesKey`, which sorts all labels). */
+/** A resource's identity among a node's plans: its hostname and bounded labels, in a fixed order. */
 function resourceKeyOf(hostname: string, resource: Attributes): string {
-  let key = `\u0001${hostname}`;
-  for (const k of RESOURCE_LABELS) {
-    const v = resource[k];
-    if (v !== undefined) key += `\u0001${String(v)}`;
+  let key = hostname;
+  for (let i = 0; i < RESOURCE_LABELS.length; i++) {
+    const v = resource[RESOURCE_LABELS[i] as string];
+    // The label's position goes with its value: resources lacking different labels stay apart.
+    if (v !== undefined) key += `\u0001${i}${String(v)}`;
   }
   return key;
 }

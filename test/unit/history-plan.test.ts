@@ -129,6 +129,15 @@ describe("MetricsHistory series plans", () => {
     h.close();
   });
 
+  it("keeps apart two resources that lack different labels but share a value", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0 });
+    h.append(msg(1, T0, [{ resource: { "container.id": "1", "container.name": "x" }, metrics: [gauge("g", 1)] }]));
+    h.append(msg(2, T0 + 10_000, [{ resource: { "container.id": "1", "container.image.name": "x" }, metrics: [gauge("g", 2)] }]));
+    expect(samplesOf(h, "g", { node: "web-1", "container.name": "x" })).toEqual([[T0, 1]]);
+    expect(samplesOf(h, "g", { node: "web-1", "container.image.name": "x" })).toEqual([[T0 + 10_000, 2]]);
+    h.close();
+  });
+
   it("treats a number attribute and its string alike, as a fresh resolution does", () => {
     const h = new MetricsHistory(":memory:", { now: () => T0 });
     h.append(msg(1, T0, [{ resource: {}, metrics: [gauge("g", 1, { slot: 1 })] }]));
