@@ -163,6 +163,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       await checks.stop();
       await publisher.flush(2000);
       await publisher.stop();
+      await spool.close(); // what NATS did not take goes to disk, first out at the next start
       await link.close();
       await Promise.all(sources.map(async (s) => s.close?.()));
       await http.close();

@@ -17,51 +17,77 @@ export interface SpoolStats {
   /** Messages dropped, oldest first, because the spool was over its bound. */
   droppedMessages: number;
   droppedBytes: number;
+  /** Messages written to disk because they were not acknowledged in time (or at shutdown). */
+  writtenMessages: number;
+}
+
+export interface SpoolOptions {
+  /**
+   * A message is written to disk only when it is still waiting this long after it was appended
+   * (NATS is slow or away) or when the spool is closed. 0 writes every message as it comes.
+   * Default 1 s: with NATS there, a message is acknowledged within milliseconds and never
+   * touches the disk; with NATS away, the spool is on disk within a second. An agent killed
+   * outright loses at most that last second (the disk is for outages of NATS, not of the agent).
+   */
+  writeAfterMs?: number;
+  /**
+   * Messages appended by this process are held in memory, up to this many bytes in all, so
+   * publishing one needs no read. Past it (NATS away for a while), a message is written at once
+   * and read back from disk when its turn comes. Default 8 MiB.
+   */
+  inMemoryBytes?: number;
+  now?: () => number;
 }
 
 const NAME = /^(\d{16})\.msg$/;
-
-/**
- * Messages appended by this process are also kept in memory, up to this many bytes in all, so
- * publishing one does not read back the file just written. Past it (NATS down for a while),
- * they are read from disk when their turn comes.
- */
-const IN_MEMORY_BYTES = 8 * 1024 * 1024;
 
 interface Slot {
   id: number;
   bytes: number;
   /** The message itself while it is held in memory. */
   entry?: SpoolEntry;
+  /** Its file is complete on disk. */
+  onDisk: boolean;
+  /** The write of its file, while under way. */
+  writing?: Promise<void>;
+  appendedAt: number;
+  removed?: boolean;
 }
 
 /**
- * A bounded on-disk queue of messages waiting for JetStream's acknowledgement. A message is
- * written (atomically: temp file, then rename) before it is published and deleted only once
- * acknowledged; past `maxBytes` the oldest messages are dropped and counted. Survives restarts.
+ * A bounded queue of messages waiting for JetStream's acknowledgement, kept on disk whenever
+ * the wait is more than a moment (see `writeAfterMs`); past `maxBytes` the oldest messages are
+ * dropped and counted. Survives restarts. Files are written atomically (temp file, then rename).
  * File layout: `<16-digit id>.msg` holding `subject\nmsgId\ntraceparent\n` then the message bytes.
  */
 export class Spool {
   private readonly entries: Slot[] = [];
   private nextId = 1;
   private memoryBytes = 0;
-  readonly stats: SpoolStats = { messages: 0, bytes: 0, droppedMessages: 0, droppedBytes: 0 };
+  private writeTimer: NodeJS.Timeout | undefined;
+  private readonly writeAfterMs: number;
+  private readonly inMemoryBytes: number;
+  private readonly now: () => number;
+  readonly stats: SpoolStats = { messages: 0, bytes: 0, droppedMessages: 0, droppedBytes: 0, writtenMessages: 0 };
 
   private constructor(
     readonly dir: string,
     private readonly maxBytes: number,
-    private readonly inMemoryBytes: number,
-  ) {}
+    options: SpoolOptions,
+  ) {
+    this.writeAfterMs = options.writeAfterMs ?? 1000;
+    this.inMemoryBytes = options.inMemoryBytes ?? 8 * 1024 * 1024;
+    this.now = options.now ?? Date.now;
+  }
 
-  /** `inMemoryBytes`: how much of what this process appends is also held in memory (default 8 MiB). */
-  static async open(dir: string, maxBytes: number, inMemoryBytes = IN_MEMORY_BYTES): Promise<Spool> {
+  static async open(dir: string, maxBytes: number, options: SpoolOptions = {}): Promise<Spool> {
     await mkdir(dir, { recursive: true });
-    const spool = new Spool(dir, maxBytes, inMemoryBytes);
+    const spool = new Spool(dir, maxBytes, options);
     const names = (await readdir(dir)).filter((n) => NAME.test(n)).sort();
     for (const name of names) {
       const id = Number(NAME.exec(name)?.[1]);
       const { size } = await stat(path.join(dir, name));
-      spool.entries.push({ id, bytes: size });
+      spool.entries.push({ id, bytes: size, onDisk: true, appendedAt: 0 });
       spool.stats.bytes += size;
       spool.nextId = id + 1;
     }
@@ -76,24 +102,19 @@ export class Spool {
 
   async append(subject: string, msgId: string, data: Uint8Array, traceparent = ""): Promise<void> {
     const id = this.nextId++;
-    const head = Buffer.from(`${subject}\n${msgId}\n${traceparent}\n`, "utf8");
-    const file = this.file(id);
-    const fh = await open(`${file}.tmp`, "w");
-    try {
-      await fh.writev([head, data]);
-    } finally {
-      await fh.close();
-    }
-    await rename(`${file}.tmp`, file);
-    const bytes = head.byteLength + data.byteLength;
-    const slot: Slot = { id, bytes };
-    if (this.memoryBytes + bytes <= this.inMemoryBytes) {
-      slot.entry = { id, subject, msgId, traceparent, data };
+    const entry: SpoolEntry = { id, subject, msgId, traceparent, data };
+    const bytes = headOf(entry).byteLength + data.byteLength;
+    const slot: Slot = { id, bytes, onDisk: false, appendedAt: this.now() };
+    const inMemory = this.memoryBytes + bytes <= this.inMemoryBytes;
+    if (inMemory) {
+      slot.entry = entry;
       this.memoryBytes += bytes;
     }
     this.entries.push(slot);
     this.stats.messages++;
     this.stats.bytes += bytes;
+    if (!inMemory || this.writeAfterMs <= 0) await this.write(slot, entry);
+    else this.scheduleWrite();
     await this.enforceBound();
   }
 
@@ -106,7 +127,7 @@ export class Spool {
       try {
         buf = await readFile(this.file(first.id));
       } catch {
-        this.forget(first.id);
+        this.forget(first);
         continue;
       }
       const a = buf.indexOf(10);
@@ -128,19 +149,74 @@ export class Spool {
     return undefined;
   }
 
-  /** Deletes an acknowledged message. */
+  /** Deletes an acknowledged message (from disk too, if it had been written). */
   async remove(id: number): Promise<void> {
-    await unlink(this.file(id)).catch(() => undefined);
-    this.forget(id);
+    const slot = this.entries.find((e) => e.id === id);
+    if (!slot) return;
+    this.forget(slot);
+    await slot.writing?.catch(() => undefined);
+    if (slot.onDisk) await unlink(this.file(id)).catch(() => undefined);
   }
 
-  private forget(id: number): void {
-    const i = this.entries.findIndex((e) => e.id === id);
+  /** Writes every waiting message to disk (at shutdown: they go first at the next start). */
+  async close(): Promise<void> {
+    clearTimeout(this.writeTimer);
+    this.writeTimer = undefined;
+    await this.writeDue(Number.POSITIVE_INFINITY);
+  }
+
+  private scheduleWrite(): void {
+    if (this.writeTimer) return;
+    const oldest = this.entries.find((e) => !e.onDisk && !e.writing);
+    if (!oldest) return;
+    const wait = Math.max(0, oldest.appendedAt + this.writeAfterMs - this.now());
+    this.writeTimer = setTimeout(() => {
+      this.writeTimer = undefined;
+      void this.writeDue(this.now() - this.writeAfterMs).finally(() => this.scheduleWrite());
+    }, wait);
+    this.writeTimer.unref();
+  }
+
+  /** Writes, in order, the messages appended at or before `appendedBy` that are not on disk yet. */
+  private async writeDue(appendedBy: number): Promise<void> {
+    for (const slot of [...this.entries]) {
+      if (slot.appendedAt > appendedBy) break;
+      if (slot.onDisk || slot.removed || !slot.entry) {
+        await slot.writing?.catch(() => undefined);
+        continue;
+      }
+      await this.write(slot, slot.entry).catch(() => undefined); // kept in memory; tried again at close
+    }
+  }
+
+  private write(slot: Slot, entry: SpoolEntry): Promise<void> {
+    slot.writing ??= (async () => {
+      const file = this.file(slot.id);
+      const fh = await open(`${file}.tmp`, "w");
+      try {
+        await fh.writev([headOf(entry), entry.data]);
+      } finally {
+        await fh.close();
+      }
+      await rename(`${file}.tmp`, file);
+      slot.onDisk = true;
+      this.stats.writtenMessages++;
+      // Acknowledged while it was being written: the file is not wanted.
+      if (slot.removed) await unlink(file).catch(() => undefined);
+    })().finally(() => {
+      slot.writing = undefined;
+    });
+    return slot.writing;
+  }
+
+  private forget(slot: Slot): void {
+    const i = this.entries.indexOf(slot);
     if (i < 0) return;
-    const [e] = this.entries.splice(i, 1);
-    if (e?.entry) this.memoryBytes -= e.bytes;
+    this.entries.splice(i, 1);
+    slot.removed = true;
+    if (slot.entry) this.memoryBytes -= slot.bytes;
     this.stats.messages--;
-    this.stats.bytes -= e?.bytes ?? 0;
+    this.stats.bytes -= slot.bytes;
   }
 
   private async dropOldest(): Promise<void> {
@@ -158,4 +234,8 @@ export class Spool {
   private file(id: number): string {
     return path.join(this.dir, `${String(id).padStart(16, "0")}.msg`);
   }
+}
+
+function headOf(entry: SpoolEntry): Buffer {
+  return Buffer.from(`${entry.subject}\n${entry.msgId}\n${entry.traceparent}\n`, "utf8");
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { connect } from "@nats-io/transport-node";
@@ -38,6 +38,10 @@ describe("agent while NATS is down", () => {
     const agentMetrics = await (await fetch(`${agent.url}/metrics`)).text();
     expect(agentMetrics).toMatch(/vigie_agent_nats_connected 0/);
     expect(Number(/vigie_agent_spool_messages (\d+)/.exec(agentMetrics)?.[1])).toBeGreaterThanOrEqual(5);
+    // Not acknowledged within a second: on disk, where an agent restart would find them.
+    const spoolDir = path.join(dataDir, "agent", "spool");
+    await waitFor("unacknowledged messages written to disk", () => readdirSync(spoolDir).filter((f) => f.endsWith(".msg")).length >= 3, 5_000);
+    expect(agent.spool.stats.writtenMessages).toBeGreaterThanOrEqual(3);
 
     await nats.restart();
     await waitFor("the spool drained", () => agent.spool.size === 0, 30_000);

@@ -25,6 +25,7 @@ describe("spool", () => {
     const s = await Spool.open(d, 1 << 20);
     await s.append("x", "b:1", bytes("1"));
     await s.append("x", "b:2", bytes("2"));
+    await s.close(); // what is still waiting is written at shutdown
     const again = await Spool.open(d, 1 << 20);
     expect(again.size).toBe(2);
     await again.append("x", "c:1", bytes("3"));
@@ -38,7 +39,7 @@ describe("spool", () => {
 
   it("drops the oldest past its bound and counts what it dropped", async () => {
     const d = dir();
-    const s = await Spool.open(d, 100);
+    const s = await Spool.open(d, 100, { writeAfterMs: 0 });
     for (let i = 1; i <= 10; i++) await s.append("s", `b:${i}`, Buffer.alloc(20));
     expect(s.stats.bytes).toBeLessThanOrEqual(100);
     expect(s.stats.droppedMessages).toBeGreaterThan(0);
@@ -59,7 +60,7 @@ describe("spool", () => {
   it("writes every message to disk, and hands back the ones it holds in memory without reading them again", async () => {
     const d = dir();
     // Room in memory for the first two messages (29 bytes each with their heads), not the third.
-    const s = await Spool.open(d, 1 << 20, 60);
+    const s = await Spool.open(d, 1 << 20, { inMemoryBytes: 60, writeAfterMs: 0 });
     for (let i = 1; i <= 3; i++) await s.append("s.x", `b:${i}`, Buffer.alloc(20, i));
     const files = readdirSync(d).sort();
     expect(files).toHaveLength(3);
@@ -78,12 +79,42 @@ describe("spool", () => {
 
   it("reads from disk what it does not hold in memory", async () => {
     const d = dir();
-    const s = await Spool.open(d, 1 << 20, 0);
+    const s = await Spool.open(d, 1 << 20, { inMemoryBytes: 0 });
     await s.append("s.x", "b:1", bytes("from disk"));
     const [file] = readdirSync(d);
     writeFileSync(path.join(d, file!), "s.x\nb:1\n\nchanged on disk");
     expect(Buffer.from((await s.peek())!.data).toString()).toBe("changed on disk");
     unlinkSync(path.join(d, file!));
     expect(await s.peek()).toBeUndefined();
+  });
+
+  it("does not write a message acknowledged in time; writes one still waiting after the delay", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20, { writeAfterMs: 50 });
+    await s.append("s.x", "b:1", bytes("acked at once"));
+    await s.remove((await s.peek())!.id);
+    await s.append("s.x", "b:2", bytes("waits"));
+    expect(readdirSync(d)).toEqual([]);
+    await new Promise((r) => setTimeout(r, 200));
+    expect(readdirSync(d)).toEqual(["0000000000000002.msg"]);
+    expect(s.stats.writtenMessages).toBe(1);
+    await s.remove((await s.peek())!.id);
+    expect(readdirSync(d)).toEqual([]);
+    expect(s.size).toBe(0);
+  });
+
+  it("writes what is waiting when closed, for the next start", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20, { writeAfterMs: 60_000 });
+    for (let i = 1; i <= 3; i++) await s.append("s.x", `b:${i}`, bytes(`m${i}`));
+    await s.remove((await s.peek())!.id);
+    await s.close();
+    const again = await Spool.open(d, 1 << 20);
+    const got: string[] = [];
+    for (let e = await again.peek(); e; e = await again.peek()) {
+      got.push(`${e.msgId}=${Buffer.from(e.data).toString()}`);
+      await again.remove(e.id);
+    }
+    expect(got).toEqual(["b:2=m2", "b:3=m3"]);
   });
 });
