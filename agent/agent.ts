@@ -34,6 +34,11 @@ export interface AgentOptions {
    */
   host?: HostFilters;
   spoolMaxBytes: number;
+  /**
+   * A message not acknowledged by JetStream this long after it was made is written to the disk
+   * spool (and every waiting one at shutdown). Default 1 s; 0 writes each message before sending.
+   */
+  spoolWriteAfterMs?: number;
   nodeId?: string;
   hostname?: string;
   /**
@@ -86,7 +91,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     publish: (payload, time) => outbox.send("status", payload, time),
     log,
   });
-  const spool = await Spool.open(path.join(options.dataDir, "agent", "spool"), options.spoolMaxBytes);
+  const spool = await Spool.open(path.join(options.dataDir, "agent", "spool"), options.spoolMaxBytes, { writeAfterMs: options.spoolWriteAfterMs });
   const publisher = new Publisher(spool, log);
   const outbox = new Outbox({ nodeId: identity.nodeId, hostname: identity.hostname, version: AGENT_VERSION }, spool, publisher);
   const link = new NatsLink({ url: options.natsUrl, name: `vigie-agent-${identity.hostname}` }, publisher, log);

@@ -13,6 +13,7 @@ export function agentOptions(config: Config, log: Logger): AgentOptions {
     hostRoot: config.agent.hostRoot,
     host: config.agent.host,
     spoolMaxBytes: config.agent.spoolMaxBytes,
+    spoolWriteAfterMs: config.agent.spoolWriteAfter,
     dockerSocket: config.agent.containers ? config.agent.dockerSocket : false,
     nodeId: config.nodeId,
     hostname: config.hostname,

@@ -13,8 +13,9 @@ export interface AgentIdentity {
 type PayloadOf<K extends Kind> = Extract<Envelope, { kind: K }>["payload"];
 
 /**
- * Wraps payloads in envelopes (identity, bootId, seq) and hands them to the spool; every
- * message is on disk before anything is sent. `bootId:seq` is the JetStream message id.
+ * Wraps payloads in envelopes (identity, bootId, seq) and hands them to the spool, which the
+ * publisher drains; a message leaves the spool only once acknowledged, and is on disk whenever
+ * the acknowledgement is slow to come (spool.ts). `bootId:seq` is the JetStream message id.
  */
 export class Outbox {
   readonly bootId = randomUUID();

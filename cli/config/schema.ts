@@ -112,6 +112,12 @@ export const ConfigSchema = z
           .default({}),
         /** Bound of the on-disk spool; past it the oldest messages are dropped and counted. */
         spoolMaxBytes: bytes().default("256MiB"),
+        /**
+         * How long a message may wait for JetStream's acknowledgement before it is written to the
+         * spool on disk. 0 writes every message before it is sent (an agent killed outright then
+         * loses nothing, at the price of a file written and deleted per message).
+         */
+        spoolWriteAfter: duration().default("1s"),
         /** The Docker Engine's socket: containers, their events and the Swarm node identity come from it. */
         dockerSocket: z.string().min(1).default("/var/run/docker.sock"),
         /** Sample the containers of the local engine (turn off on a host without Docker). */
