@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Compiles the collector-ingest bench (and what it imports) with the project's TypeScript, then runs it.
-# Usage: bash bench/collector-ingest/run.sh [--nodes 1000] [--containers 50] [--interval 10s] [--seconds 30] [--warmup-rounds 1] [--blast-rounds 2] [--out FILE]
+# Usage: bash bench/collector-ingest/run.sh [--nodes 1000] [--containers 50] [--interval 10s] [--seconds 30] [--blast-rounds 2] [--scrapes 5] [--out FILE]
 # BENCH_NODE_FLAGS adds V8/Node flags to the collector's process (e.g. --max-semi-space-size=64).
 set -euo pipefail
 cd "$(dirname "$0")/../.."

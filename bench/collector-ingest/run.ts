@@ -17,7 +17,8 @@ import { nodeBatch, pointsOf } from "./batch.js";
 /**
  * Collector ingest benchmark: simulated agents (a child process) publish realistic batches
  * through a real nats-server to a collector running in this process.
- *   warm-up: every node publishes `--warmup-rounds` batches (every series is new: its one-time cost, apart).
+ *   warm-up: two rounds, the first stamped a minute ago: series creation and their registration on
+ *            disk (one-time costs) measured apart.
  *   blast: every node publishes `--blast-rounds` batches as fast as possible → sustained ingest rate.
  *   paced: every node publishes once per `--interval` for `--seconds` → CPU share at that load,
  *          delay from publish to queryable (in the history), p50/p99.
@@ -32,7 +33,8 @@ const { values: args } = parseArgs({
     interval: { type: "string", default: "10s" },
     seconds: { type: "string", default: "30" },
     "blast-rounds": { type: "string", default: "2" },
-    "warmup-rounds": { type: "string", default: "1" },
+    "first-round-age": { type: "string", default: "0" },
+    scrapes: { type: "string", default: "5" },
     "seq-start": { type: "string", default: "1" },
     mode: { type: "string", default: "blast" },
     out: { type: "string" },
@@ -49,8 +51,9 @@ async function publisher(): Promise<void> {
   const inFlight = new Set<Promise<unknown>>();
   let published = 0;
   let bytes = 0;
-  const send = async (node: number, seq: number) => {
-    const data = encode(nodeBatch(node, containers, seq, Date.now()));
+  const firstRoundAge = Number(args["first-round-age"]);
+  const send = async (node: number, seq: number, age = 0) => {
+    const data = encode(nodeBatch(node, containers, seq, Date.now() - age));
     bytes += data.byteLength;
     const p = js.publish(subjectFor("metrics", `n${node}`), data, { msgID: messageId(`boot-${node}`, seq), timeout: 60_000 });
     inFlight.add(p);
@@ -60,7 +63,7 @@ async function publisher(): Promise<void> {
   };
   const seqStart = Number(args["seq-start"]);
   if (args.mode === "blast") {
-    for (let r = 0; r < Number(args["blast-rounds"]); r++) for (let n = 0; n < nodes; n++) await send(n, seqStart + r);
+    for (let r = 0; r < Number(args["blast-rounds"]); r++) for (let n = 0; n < nodes; n++) await send(n, seqStart + r, r === 0 ? firstRoundAge : 0);
   } else {
     const rounds = Math.max(2, Math.round((Number(args.seconds) * 1000) / intervalMs));
     const start = Date.now();
@@ -78,9 +81,9 @@ async function publisher(): Promise<void> {
   process.stdout.write(JSON.stringify({ published, bytes }));
 }
 
-function runPublisher(natsUrl: string, mode: string, seqStart: number, blastRounds = Number(args["blast-rounds"])): Promise<{ published: number; bytes: number }> {
+function runPublisher(natsUrl: string, mode: string, seqStart: number, blastRounds = Number(args["blast-rounds"]), firstRoundAge = 0): Promise<{ published: number; bytes: number }> {
   const self = fileURLToPath(import.meta.url);
-  const child = spawn(process.execPath, [self, "--role", "publisher", "--nats", natsUrl, "--mode", mode, "--nodes", String(nodes), "--containers", String(containers), "--interval", args.interval, "--seconds", args.seconds, "--blast-rounds", String(blastRounds), "--seq-start", String(seqStart)], { stdio: ["ignore", "pipe", "inherit"] });
+  const child = spawn(process.execPath, [self, "--role", "publisher", "--nats", natsUrl, "--mode", mode, "--nodes", String(nodes), "--containers", String(containers), "--interval", args.interval, "--seconds", args.seconds, "--blast-rounds", String(blastRounds), "--seq-start", String(seqStart), "--first-round-age", String(firstRoundAge)], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
   child.stdout.on("data", (b: Buffer) => (out += b.toString()));
   return new Promise((resolve, reject) => child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as { published: number; bytes: number }) : reject(new Error(`publisher exited with ${code}`)))));
@@ -121,17 +124,23 @@ async function main(): Promise<void> {
     while (collector.ingest.stats.accepted < n) await new Promise((r) => setTimeout(r, 20));
   };
 
-  // Warm-up: every node's series are created (a one-time cost per series, measured apart).
-  const warmupRounds = Number(args["warmup-rounds"]);
+  // Warm-up, apart from the steady state: every node's series are created by a first round stamped
+  // a minute ago, then a second round closes that minute for every series, and the first rollups
+  // (which also register each series on disk, once) are flushed at once.
+  const warmupRounds = 2;
   let cpu0 = cpuSeconds();
   let t0 = performance.now();
-  if (warmupRounds > 0) {
-    const warm = await runPublisher(nats.url, "blast", 1, warmupRounds);
-    await waitAccepted(warm.published);
-    const wallW = (performance.now() - t0) / 1000;
-    const cpuW = cpuSeconds() - cpu0;
-    lines.push(`| first messages (blast, ${fmt(warm.published, 0)} messages: every series new) | ${fmt(warm.published / wallW)} msg/s | ${fmt((warm.published / wallW) * samplesPerMessage, 0)} samples/s | collector CPU ${fmt(cpuW)} s = ${fmt((1000 * cpuW) / warm.published)} ms per message; ${fmt(warm.published / cpuW)} msg per CPU-second |`);
-  }
+  const first = await runPublisher(nats.url, "blast", 1, 1, 60_000);
+  await waitAccepted(first.published);
+  let cpuW = cpuSeconds() - cpu0;
+  lines.push(`| first messages (blast, ${fmt(first.published, 0)} messages: every series new) | ${fmt(first.published / ((performance.now() - t0) / 1000))} msg/s | | collector CPU ${fmt(cpuW)} s = ${fmt((1000 * cpuW) / first.published)} ms per message; ${fmt(first.published / cpuW)} msg per CPU-second |`);
+  const second = await runPublisher(nats.url, "blast", 2, 1);
+  await waitAccepted(first.published + second.published);
+  const pending = collector.history.pendingRollups;
+  cpu0 = cpuSeconds();
+  while (collector.history.flush() > 0);
+  cpuW = cpuSeconds() - cpu0;
+  lines.push(`| first rollups flushed (${fmt(pending, 0)}: each registers its series on disk, once) | | | CPU ${fmt(cpuW)} s = ${fmt((1e6 * cpuW) / Math.max(1, pending))} µs per series |`);
 
   // Blast: sustained rate.
   const blastRounds = Number(args["blast-rounds"]);
@@ -161,7 +170,7 @@ async function main(): Promise<void> {
   const times: number[] = [];
   let size = 0;
   let seriesOut = 0;
-  for (let i = 0; i < 5; i++) {
+  for (let i = 0; i < Math.max(2, Number(args.scrapes)); i++) {
     // A node sending again invalidates its cached part: measure the cold render (first) and warm ones.
     const t = performance.now();
     const text = await (await fetch(`${collector.url}/metrics`)).text();
