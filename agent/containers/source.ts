@@ -201,6 +201,8 @@ export class ContainerSource implements MetricSource {
    */
   private netDevFile(meta: ContainerMeta): string | undefined {
     if (meta.networkMode === "host" || meta.networkMode.startsWith("container:")) return undefined;
+    // Its own namespace, but with nothing in it except loopback (left out anyway): nothing to read.
+    if (meta.networkMode === "none") return undefined;
     const proc = path.join(this.options.hostRoot, "proc");
     try {
       if (readlinkSync(path.join(proc, String(meta.pid), "ns/net")) === readlinkSync(path.join(proc, "1/ns/net"))) return undefined;
