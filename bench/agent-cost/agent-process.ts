@@ -20,6 +20,8 @@ const WARMUP_S = Number(process.env.AGENT_COST_WARMUP_S ?? 10);
 const WINDOW_S = Number(process.env.AGENT_COST_WINDOW_S ?? 60);
 /** The agent's sampling interval (VIGIE_INTERVAL). */
 const INTERVAL = process.env.AGENT_COST_INTERVAL ?? "1s";
+/** Extra node arguments for the agent process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const NODE_ARGS = (process.env.AGENT_COST_NODE_ARGS ?? "").split(" ").filter(Boolean);
 /** Steady RSS is the median of the samples taken in this many last seconds of the window. */
 const STEADY_S = Math.min(30, WINDOW_S);
 /** How often RSS and the agent's children are looked at, ms. */
@@ -159,7 +161,7 @@ export const agentProcessSection: CostSection = {
         const dataDir = mkdtempSync(path.join(tmpdir(), "vigie-bench-agent-"));
         dataDirs.push(dataDir);
         let stderr = "";
-        agent = spawn(process.execPath, [MAIN, "agent"], {
+        agent = spawn(process.execPath, [...NODE_ARGS, MAIN, "agent"], {
           stdio: ["ignore", "ignore", "pipe"],
           env: {
             ...process.env,
