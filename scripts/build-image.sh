@@ -87,10 +87,14 @@ printf '.modules-stamp\n' >"$ctx/.dockerignore"
 
 version=$(node -p 'require("./package.json").version')
 say "building $tag from $base"
+previous=$(docker image inspect --format '{{.Id}}' "$tag" 2>/dev/null || true)
 DOCKER_BUILDKIT=${DOCKER_BUILDKIT:-0} docker build -q \
   --build-arg "BASE=$base" \
   --label "org.opencontainers.image.title=vigie" \
   --label "org.opencontainers.image.version=$version" \
   -t "$tag" "$ctx" >/dev/null
-say "built $tag ($(docker image inspect --format '{{.Id}}' "$tag" | cut -c8-19))"
+current=$(docker image inspect --format '{{.Id}}' "$tag")
+# The image the tag pointed to before is left without a name: removed, unless a container still uses it.
+if [ -n "$previous" ] && [ "$previous" != "$current" ]; then docker image rm "$previous" >/dev/null 2>&1 || true; fi
+say "built $tag ($(echo "$current" | cut -c8-19))"
 echo "$tag"
