@@ -179,7 +179,7 @@ export class MetricsHistory {
     }
     const generation = ++node.generation;
     for (const r of env.payload.resources) {
-      // The resource's part of every key, built once; labels objects only for new series.
+      // The resource's identity among the node's plans; labels and keys are built only for new series.
       const resourceKey = resourceKeyOf(hostname, r.resource);
       let rp = node.resources.get(resourceKey);
       if (!rp) node.resources.set(resourceKey, (rp = { generation, metrics: [] }));
