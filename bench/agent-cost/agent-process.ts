@@ -9,7 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStreams } from "../../collector/ingest/streams.js";
 import { startNats, type NatsServer } from "../../test/support/nats.js";
 import { freePort } from "../../test/support/ports.js";
-import { childrenOf, median, processCpuMs, processRssMb } from "./measure.js";
+import { childrenOf, median, processCpuMs, processRssMb, startBenchContainers } from "./measure.js";
 import type { BenchContext, CostRow, CostSection } from "./section.js";
 
 const COUNTS = [0, 20, 50];
@@ -140,20 +140,7 @@ export const agentProcessSection: CostSection = {
       await ensureStreams(await jetstreamManager(nc), { maxAgeMs: 24 * 3_600_000, maxBytes: 2 ** 30, replicas: 1 });
       await nc.close();
       for (const n of COUNTS) {
-        while (started.length < n) {
-          const batch = Array.from({ length: Math.min(10, n - started.length) }, async (_, i) => {
-            const c = await docker.createContainer({
-              name: `vigie-bench-${run}-${started.length + i}`,
-              Image: IMAGE,
-              Cmd: ["sleep", "3600"],
-              Labels: { "vigie.bench": run },
-              HostConfig: { NetworkMode: "none" },
-            });
-            await c.start();
-            return c.id;
-          });
-          started.push(...(await Promise.all(batch)));
-        }
+        await startBenchContainers(docker, IMAGE, run, started, n);
         const running = (await docker.listContainers({ filters: { label: [`vigie.bench=${run}`] } })).length;
         const onEngine = (await docker.listContainers()).length;
 

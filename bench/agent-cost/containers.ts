@@ -5,7 +5,7 @@ import os from "node:os";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { ContainerSource, dockerApi } from "../../agent/containers/index.js";
-import { childrenOf, countSpawns, median, processCpuMs } from "./measure.js";
+import { childrenOf, countSpawns, median, processCpuMs, startBenchContainers } from "./measure.js";
 import type { BenchContext, CostRow, CostSection } from "./section.js";
 
 const COUNTS = [0, 20, 50];
@@ -40,20 +40,7 @@ export const containersSection: CostSection = {
     const dockerdPid = Number(readFileSync("/var/run/docker.pid", "utf8").trim());
     try {
       for (const n of COUNTS) {
-        while (started.length < n) {
-          const batch = Array.from({ length: Math.min(10, n - started.length) }, async (_, i) => {
-            const c = await docker.createContainer({
-              name: `vigie-bench-${run}-${started.length + i}`,
-              Image: IMAGE,
-              Cmd: ["sleep", "3600"],
-              Labels: { "vigie.bench": run },
-              HostConfig: { NetworkMode: "none" },
-            });
-            await c.start();
-            return c.id;
-          });
-          started.push(...(await Promise.all(batch)));
-        }
+        await startBenchContainers(docker, IMAGE, run, started, n);
         const running = (await docker.listContainers({ filters: { label: [label] } })).length;
         for (let i = 0; i < 20; i++) await source.sample(); // warm-up, and every container inspected once
         const spawns = countSpawns();

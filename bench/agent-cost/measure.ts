@@ -1,6 +1,7 @@
 import { syncBuiltinESMExports } from "node:module";
 import childProcess from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
+import type Docker from "dockerode";
 
 /**
  * Counts every way a child process can be started from this process, for as long as it is
@@ -62,4 +63,25 @@ export function processRssMb(pid: number): number {
 export function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s.length === 0 ? NaN : (s[Math.floor((s.length - 1) / 2)]! + s[Math.ceil((s.length - 1) / 2)]!) / 2;
+}
+
+/**
+ * Starts busybox `sleep` containers (network mode none, labelled `vigie.bench=<run>`, named
+ * `vigie-bench-<run>-<i>`), ten at a time, until `started` holds `n` ids.
+ */
+export async function startBenchContainers(docker: Docker, image: string, run: string, started: string[], n: number): Promise<void> {
+  while (started.length < n) {
+    const batch = Array.from({ length: Math.min(10, n - started.length) }, async (_, i) => {
+      const c = await docker.createContainer({
+        name: `vigie-bench-${run}-${started.length + i}`,
+        Image: image,
+        Cmd: ["sleep", "3600"],
+        Labels: { "vigie.bench": run },
+        HostConfig: { NetworkMode: "none" },
+      });
+      await c.start();
+      return c.id;
+    });
+    started.push(...(await Promise.all(batch)));
+  }
 }
