@@ -2,7 +2,7 @@ import { request as httpRequest, type ClientRequest, type IncomingMessage } from
 import { request as httpsRequest } from "node:https";
 import type { Socket } from "node:net";
 import type { TLSSocket } from "node:tls";
-import { classifyError, distinguishedName, lookup, probeError, since, TIMEOUT_CODE, TLS_CODE, type ProbeOutcome } from "./probe.js";
+import { distinguishedName, lookup, probeError, probeFrame, since, TLS_CODE, type ProbeOutcome } from "./probe.js";
 
 export interface HttpProbeRequest {
   url: URL;
@@ -32,7 +32,6 @@ export function probeHttp(req: HttpProbeRequest, clock: () => number = () => per
   let lookedUp: number | undefined;
   let connectedAt: number | undefined;
   let secureAt: number | undefined;
-  let settled = false;
 
   return new Promise<ProbeOutcome>((resolve) => {
     const options = {
@@ -43,18 +42,18 @@ export function probeHttp(req: HttpProbeRequest, clock: () => number = () => per
       ...(https ? { rejectUnauthorized: false, ca: req.ca, servername: isIp(req.url.hostname) ? undefined : req.url.hostname } : {}),
     };
     const request: ClientRequest = (https ? httpsRequest : httpRequest)(req.url, options);
-    const finish = (err?: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.signal?.removeEventListener("abort", onAbort);
-      if (err !== undefined) out.error = classifyError(err);
-      out.durationMs = since(start, clock());
-      request.destroy();
-      resolve(out);
-    };
-    const onAbort = () => request.destroy(probeError(TIMEOUT_CODE, "probe abandoned: the run was cancelled"));
-    const timer = setTimeout(() => request.destroy(probeError(TIMEOUT_CODE, `no complete answer within ${req.timeoutMs} ms`)), req.timeoutMs);
+    const { finish, watchSignal } = probeFrame({
+      out,
+      start,
+      clock,
+      timeoutMs: req.timeoutMs,
+      timeoutMessage: `no complete answer within ${req.timeoutMs} ms`,
+      signal: req.signal,
+      resolve,
+      teardown: () => request.destroy(),
+      // Through the request's own error path, so a half-read body is accounted for once.
+      fail: (err) => request.destroy(err),
+    });
 
     request.on("error", (err) => finish(err));
     request.on("socket", (socket: Socket) => {
@@ -111,8 +110,7 @@ export function probeHttp(req: HttpProbeRequest, clock: () => number = () => per
       res.on("error", (err) => finish(err));
       res.on("aborted", () => finish(probeError("ECONNRESET", "connection closed before the body ended")));
     });
-    if (req.signal?.aborted) onAbort();
-    else req.signal?.addEventListener("abort", onAbort, { once: true });
+    watchSignal();
     request.end();
   });
 }

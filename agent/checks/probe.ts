@@ -70,3 +70,44 @@ export function distinguishedName(dn: PeerCertificate["subject"] | undefined): s
 export function since(start: number, now: number): number {
   return Math.max(0, Math.round((now - start) * 1000) / 1000);
 }
+
+export interface ProbeFrameOptions {
+  out: ProbeOutcome;
+  start: number;
+  clock: () => number;
+  timeoutMs: number;
+  /** What the timeout error says. */
+  timeoutMessage: string;
+  signal?: AbortSignal;
+  resolve: (out: ProbeOutcome) => void;
+  /** Closes the probe's connection once the outcome is settled. */
+  teardown: () => void;
+  /** How the probe is ended by the timeout or the run's cancellation (its own error path, or `finish`). */
+  fail: (err: Error) => void;
+}
+
+/**
+ * The frame both probes run in: `finish(err?)` settles the outcome once (error classified,
+ * duration stamped, connection torn down, promise resolved); the timeout and the run's abort
+ * signal end the probe through `fail`. Call `watchSignal()` once the probe has started.
+ */
+export function probeFrame(o: ProbeFrameOptions): { finish: (err?: unknown) => void; watchSignal: () => void } {
+  let settled = false;
+  const onAbort = () => o.fail(probeError(TIMEOUT_CODE, "probe abandoned: the run was cancelled"));
+  const timer = setTimeout(() => o.fail(probeError(TIMEOUT_CODE, o.timeoutMessage)), o.timeoutMs);
+  const finish = (err?: unknown) => {
+    if (settled) return;
+    settled = true;
+    clearTimeout(timer);
+    o.signal?.removeEventListener("abort", onAbort);
+    if (err !== undefined) o.out.error = classifyError(err);
+    o.out.durationMs = since(o.start, o.clock());
+    o.teardown();
+    o.resolve(o.out);
+  };
+  const watchSignal = () => {
+    if (o.signal?.aborted) onAbort();
+    else o.signal?.addEventListener("abort", onAbort, { once: true });
+  };
+  return { finish, watchSignal };
+}

@@ -1,5 +1,5 @@
 import { connect } from "node:net";
-import { classifyError, lookup, probeError, since, TIMEOUT_CODE, type ProbeOutcome } from "./probe.js";
+import { lookup, probeFrame, since, type ProbeOutcome } from "./probe.js";
 
 export interface TcpProbeRequest {
   host: string;
@@ -14,20 +14,18 @@ export function probeTcp(req: TcpProbeRequest, clock: () => number = () => perfo
   const out: ProbeOutcome = { connected: false, durationMs: 0, phases: {} };
   let lookedUp: number | undefined;
   return new Promise<ProbeOutcome>((resolve) => {
-    let settled = false;
     const socket = connect({ host: req.host.replace(/^\[|\]$/g, ""), port: req.port, lookup });
-    const finish = (err?: unknown) => {
-      if (settled) return;
-      settled = true;
-      clearTimeout(timer);
-      req.signal?.removeEventListener("abort", onAbort);
-      if (err !== undefined) out.error = classifyError(err);
-      out.durationMs = since(start, clock());
-      socket.destroy();
-      resolve(out);
-    };
-    const onAbort = () => finish(probeError(TIMEOUT_CODE, "probe abandoned: the run was cancelled"));
-    const timer = setTimeout(() => finish(probeError(TIMEOUT_CODE, `no connection within ${req.timeoutMs} ms`)), req.timeoutMs);
+    const { finish, watchSignal } = probeFrame({
+      out,
+      start,
+      clock,
+      timeoutMs: req.timeoutMs,
+      timeoutMessage: `no connection within ${req.timeoutMs} ms`,
+      signal: req.signal,
+      resolve,
+      teardown: () => socket.destroy(),
+      fail: (err) => finish(err),
+    });
     socket.once("lookup", () => {
       lookedUp = clock();
       out.phases.dns = since(start, lookedUp);
@@ -39,7 +37,6 @@ export function probeTcp(req: TcpProbeRequest, clock: () => number = () => perfo
       finish();
     });
     socket.once("error", (err) => finish(err));
-    if (req.signal?.aborted) onAbort();
-    else req.signal?.addEventListener("abort", onAbort, { once: true });
+    watchSignal();
   });
 }
