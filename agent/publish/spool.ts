@@ -65,6 +65,8 @@ export class Spool {
   private nextId = 1;
   private memoryBytes = 0;
   private writeTimer: NodeJS.Timeout | undefined;
+  /** After close, what is still appended (the last events of a shutdown) is written at once. */
+  private closed = false;
   private readonly writeAfterMs: number;
   private readonly inMemoryBytes: number;
   private readonly now: () => number;
@@ -113,7 +115,7 @@ export class Spool {
     this.entries.push(slot);
     this.stats.messages++;
     this.stats.bytes += bytes;
-    if (!inMemory || this.writeAfterMs <= 0) await this.write(slot, entry);
+    if (!inMemory || this.writeAfterMs <= 0 || this.closed) await this.write(slot, entry);
     else this.scheduleWrite();
     await this.enforceBound();
   }
@@ -158,8 +160,12 @@ export class Spool {
     if (slot.onDisk) await unlink(this.file(id)).catch(() => undefined);
   }
 
-  /** Writes every waiting message to disk (at shutdown: they go first at the next start). */
+  /**
+   * Writes every waiting message to disk (at shutdown: they go first at the next start); what is
+   * appended afterwards is written at once.
+   */
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.writeTimer);
     this.writeTimer = undefined;
     await this.writeDue(Number.POSITIVE_INFINITY);

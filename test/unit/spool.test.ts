@@ -109,12 +109,13 @@ describe("spool", () => {
     for (let i = 1; i <= 3; i++) await s.append("s.x", `b:${i}`, bytes(`m${i}`));
     await s.remove((await s.peek())!.id);
     await s.close();
+    await s.append("s.x", "b:4", bytes("m4")); // after close (a shutdown's last events): written at once
     const again = await Spool.open(d, 1 << 20);
     const got: string[] = [];
     for (let e = await again.peek(); e; e = await again.peek()) {
       got.push(`${e.msgId}=${Buffer.from(e.data).toString()}`);
       await again.remove(e.id);
     }
-    expect(got).toEqual(["b:2=m2", "b:3=m3"]);
+    expect(got).toEqual(["b:2=m2", "b:3=m3", "b:4=m4"]);
   });
 });
