@@ -14,6 +14,7 @@ export function createAgentMetrics(publisher: PublisherStats, spool: SpoolStats,
   mirroredCounter(registry, "vigie_agent_spool_dropped_messages_total", "Messages dropped, oldest first, past the spool bound.", () => spool.droppedMessages);
   mirroredCounter(registry, "vigie_agent_spool_dropped_bytes_total", "Bytes dropped past the spool bound.", () => spool.droppedBytes);
   mirroredCounter(registry, "vigie_agent_spool_written_messages_total", "Messages written to the disk spool because JetStream had not acknowledged them within a second (or at shutdown).", () => spool.writtenMessages);
+  mirroredCounter(registry, "vigie_agent_spool_write_errors_total", "Failed writes to the disk spool (the message stays in memory and is tried again).", () => spool.writeErrors);
   new Gauge({ name: "vigie_agent_spool_messages", help: "Messages waiting in the spool.", registers: r, collect() { this.set(spool.messages); } });
   new Gauge({ name: "vigie_agent_spool_bytes", help: "Bytes waiting in the spool.", registers: r, collect() { this.set(spool.bytes); } });
   new Gauge({ name: "vigie_agent_nats_connected", help: "1 when connected to NATS.", registers: r, collect() { this.set(natsConnected() ? 1 : 0); } });

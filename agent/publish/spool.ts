@@ -19,6 +19,8 @@ export interface SpoolStats {
   droppedBytes: number;
   /** Messages written to disk because they were not acknowledged in time (or at shutdown). */
   writtenMessages: number;
+  /** Writes that failed (disk full, permissions): the message stays in memory and is tried again later. */
+  writeErrors: number;
 }
 
 export interface SpoolOptions {
@@ -36,10 +38,13 @@ export interface SpoolOptions {
    * and read back from disk when its turn comes. Default 8 MiB.
    */
   inMemoryBytes?: number;
+  /** After a failed write, the next try waits this long. Default 5 s. */
+  writeRetryMs?: number;
   now?: () => number;
 }
 
 const NAME = /^(\d{16})\.msg$/;
+
 
 interface Slot {
   id: number;
@@ -67,10 +72,13 @@ export class Spool {
   private writeTimer: NodeJS.Timeout | undefined;
   /** After close, what is still appended (the last events of a shutdown) is written at once. */
   private closed = false;
+  /** No write is tried before this time (after a failure). */
+  private retryAt = 0;
   private readonly writeAfterMs: number;
   private readonly inMemoryBytes: number;
+  private readonly writeRetryMs: number;
   private readonly now: () => number;
-  readonly stats: SpoolStats = { messages: 0, bytes: 0, droppedMessages: 0, droppedBytes: 0, writtenMessages: 0 };
+  readonly stats: SpoolStats = { messages: 0, bytes: 0, droppedMessages: 0, droppedBytes: 0, writtenMessages: 0, writeErrors: 0 };
 
   private constructor(
     readonly dir: string,
@@ -79,6 +87,8 @@ export class Spool {
   ) {
     this.writeAfterMs = options.writeAfterMs ?? 1000;
     this.inMemoryBytes = options.inMemoryBytes ?? 8 * 1024 * 1024;
+    // A full disk is not fixed in a millisecond.
+    this.writeRetryMs = options.writeRetryMs ?? 5000;
     this.now = options.now ?? Date.now;
   }
 
@@ -115,8 +125,20 @@ export class Spool {
     this.entries.push(slot);
     this.stats.messages++;
     this.stats.bytes += bytes;
-    if (!inMemory || this.writeAfterMs <= 0 || this.closed) await this.write(slot, entry);
-    else this.scheduleWrite();
+    if (!inMemory || this.writeAfterMs <= 0 || this.closed) {
+      try {
+        await this.write(slot, entry);
+      } catch (err) {
+        this.stats.writeErrors++;
+        if (!slot.entry) {
+          // Neither on disk nor in memory: it cannot wait; dropped and counted like an overflow.
+          this.forget(slot);
+          this.stats.droppedMessages++;
+          this.stats.droppedBytes += bytes;
+        }
+        throw err;
+      }
+    } else this.scheduleWrite();
     await this.enforceBound();
   }
 
@@ -175,7 +197,7 @@ export class Spool {
     if (this.writeTimer) return;
     const oldest = this.entries.find((e) => !e.onDisk && !e.writing);
     if (!oldest) return;
-    const wait = Math.max(0, oldest.appendedAt + this.writeAfterMs - this.now());
+    const wait = Math.max(0, oldest.appendedAt + this.writeAfterMs - this.now(), this.retryAt - this.now());
     this.writeTimer = setTimeout(() => {
       this.writeTimer = undefined;
       void this.writeDue(this.now() - this.writeAfterMs).finally(() => this.scheduleWrite());
@@ -191,7 +213,14 @@ export class Spool {
         await slot.writing?.catch(() => undefined);
         continue;
       }
-      await this.write(slot, slot.entry).catch(() => undefined); // kept in memory; tried again at close
+      try {
+        await this.write(slot, slot.entry);
+      } catch {
+        // Kept in memory (still published from there); written at a later try.
+        this.stats.writeErrors++;
+        this.retryAt = this.now() + this.writeRetryMs;
+        return;
+      }
     }
   }
 

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, unlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -117,5 +117,23 @@ describe("spool", () => {
       await again.remove(e.id);
     }
     expect(got).toEqual(["b:2=m2", "b:3=m3", "b:4=m4"]);
+  });
+
+  it("keeps a message it cannot write in memory, counts the failure, and writes it at a later try", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20, { writeAfterMs: 10, writeRetryMs: 100 });
+    const until = async (what: () => boolean) => {
+      for (let i = 0; i < 200 && !what(); i++) await new Promise((r) => setTimeout(r, 10));
+      expect(what()).toBe(true);
+    };
+    rmSync(d, { recursive: true }); // the disk goes away under it
+    await s.append("s.x", "b:1", bytes("kept"));
+    await until(() => s.stats.writeErrors >= 1);
+    expect(Buffer.from((await s.peek())!.data).toString()).toBe("kept");
+    await new Promise((r) => setTimeout(r, 250));
+    expect(s.stats.writeErrors).toBeLessThanOrEqual(4); // tried again every 100 ms, not in a tight loop
+    mkdirSync(d);
+    await until(() => readdirSync(d).includes("0000000000000001.msg"));
+    expect(s.stats.writtenMessages).toBe(1);
   });
 });
