@@ -26,21 +26,24 @@ export function minuteOf(time: number): number {
 }
 
 /**
- * Adds a sample to the running minute. When the sample opens a new minute, the finished one is
- * returned to be stored. Samples older than the running minute are ignored (already closed).
+ * Adds a sample to the running minute of `holder` (a series), starting a new one when the sample
+ * opens a new minute; returns the minute that finished then, to be stored. Samples older than the
+ * running minute are ignored (already closed). Allocates only when a minute starts.
  */
-export function accumulate(acc: MinuteAccumulator | undefined, time: number, value: number): { acc: MinuteAccumulator; closed?: Rollup } {
+export function accumulate(holder: { acc?: MinuteAccumulator }, time: number, value: number): Rollup | undefined {
   const minute = minuteOf(time);
-  if (!acc || minute > acc.minute) {
-    return { acc: { minute, min: value, max: value, sum: value, count: 1, last: value }, closed: acc ? close(acc) : undefined };
+  const acc = holder.acc;
+  if (acc === undefined || minute > acc.minute) {
+    holder.acc = { minute, min: value, max: value, sum: value, count: 1, last: value };
+    return acc === undefined ? undefined : close(acc);
   }
-  if (minute < acc.minute) return { acc };
-  acc.min = Math.min(acc.min, value);
-  acc.max = Math.max(acc.max, value);
+  if (minute < acc.minute) return undefined;
+  if (value < acc.min) acc.min = value;
+  if (value > acc.max) acc.max = value;
   acc.sum += value;
   acc.count++;
   acc.last = value;
-  return { acc };
+  return undefined;
 }
 
 export function close(acc: MinuteAccumulator): Rollup {

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import type { Attributes, EnvelopeOf, Metric } from "../../protocol/index.js";
 import { counterRate } from "./rate.js";
 import { SampleRing } from "./ring.js";
-import { close, minuteOf, MINUTE_MS, type MinuteAccumulator, type Rollup } from "./rollup.js";
+import { accumulate, close, MINUTE_MS, type MinuteAccumulator, type Rollup } from "./rollup.js";
 import { DEFAULT_DROPPED_ATTRIBUTES, RESOURCE_LABELS, seriesKey, seriesLabels, type Labels } from "./series.js";
 
 export interface HistoryOptions {
@@ -26,8 +26,6 @@ export const HISTORY_DEFAULTS = { windowMs: 3_600_000, intervalMs: 10_000, reten
 export interface Series {
   /** Canonical identity: metric and sorted labels (what is stored on disk). */
   key: string;
-  /** Key of the in-memory index: the canonical key (kept apart for older callers). */
-  lookup: string;
   metric: string;
   labels: Labels;
   counter: boolean;
@@ -129,6 +127,7 @@ export class MetricsHistory {
   private readonly findSeries: Database.Statement;
   private readonly insertSeries: Database.Statement;
   private readonly insertRollup: Database.Statement;
+  private readonly deleteOldRollups: Database.Statement;
 
   constructor(file: string, options: HistoryOptions & { now: () => number }) {
     this.windowMs = options.windowMs ?? HISTORY_DEFAULTS.windowMs;
@@ -153,6 +152,7 @@ export class MetricsHistory {
     this.findSeries = this.db.prepare("SELECT id FROM series WHERE key = ?");
     this.insertSeries = this.db.prepare("INSERT INTO series (key, metric, labels, counter) VALUES (?, ?, ?, ?)");
     // A minute already on disk is complete; one recomputed from a replay may not be.
+    this.deleteOldRollups = this.db.prepare("DELETE FROM rollups WHERE minute < ?");
     this.insertRollup = this.db.prepare("INSERT INTO rollups (series_id, minute, min, max, avg, last, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
   }
 
@@ -277,7 +277,7 @@ export class MetricsHistory {
         return undefined;
       }
       // Every field set here (a field added later moves them all out of the object).
-      s = { key, lookup: key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN, acc: undefined, id: undefined, evicted: false };
+      s = { key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN, acc: undefined, id: undefined, evicted: false };
       this.series.set(key, s);
       let set = this.byMetric.get(metric);
       if (!set) this.byMetric.set(metric, (set = new Set()));
@@ -305,18 +305,8 @@ export class MetricsHistory {
     }
     s.ring.push(time, value);
     this.stats.samples++;
-    const minute = minuteOf(time);
-    const acc = s.acc;
-    if (acc === undefined || minute > acc.minute) {
-      if (acc !== undefined) this.pending.push({ s, r: close(acc) });
-      s.acc = { minute, min: value, max: value, sum: value, count: 1, last: value };
-    } else if (minute === acc.minute) {
-      if (value < acc.min) acc.min = value;
-      if (value > acc.max) acc.max = value;
-      acc.sum += value;
-      acc.count++;
-      acc.last = value;
-    }
+    const closed = accumulate(s, time, value);
+    if (closed) this.pending.push({ s, r: closed });
   }
 
   /** Resources of a node whose series are planned (what its latest message held). */
@@ -366,14 +356,14 @@ export class MetricsHistory {
       s.ring.trim(windowStart);
       const last = s.ring.lastTime() ?? (Number.isNaN(s.prevTime) ? undefined : s.prevTime);
       if (!s.acc && (last === undefined || last < windowStart)) {
-        this.series.delete(s.lookup);
+        this.series.delete(s.key);
         this.byMetric.get(s.metric)?.delete(s);
         s.evicted = true;
       }
     }
     this.stats.series = this.series.size;
     this.stats.sampleBytes = bytes;
-    this.db.prepare("DELETE FROM rollups WHERE minute < ?").run(now - this.retentionMs);
+    this.deleteOldRollups.run(now - this.retentionMs);
   }
 
   /**

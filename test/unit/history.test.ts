@@ -24,9 +24,10 @@ describe("counterRate", () => {
 
 describe("minute rollups", () => {
   it("closes a minute with min, max, avg and last when the next minute starts", () => {
-    let acc: MinuteAccumulator | undefined;
-    for (const [t, v] of [[0, 4], [20_000, 2], [40_000, 6]] as const) acc = accumulate(acc, T0 - (T0 % 60_000) + t, v).acc;
-    const { closed } = accumulate(acc, T0 - (T0 % 60_000) + 60_000, 1);
+    const series: { acc?: MinuteAccumulator } = {};
+    for (const [t, v] of [[0, 4], [20_000, 2], [40_000, 6]] as const) expect(accumulate(series, T0 - (T0 % 60_000) + t, v)).toBeUndefined();
+    const closed = accumulate(series, T0 - (T0 % 60_000) + 60_000, 1);
+    expect(series.acc).toMatchObject({ minute: T0 - (T0 % 60_000) + 60_000, count: 1, last: 1 });
     expect(closed).toEqual({ minute: T0 - (T0 % 60_000), min: 2, max: 6, avg: 4, last: 6, count: 3 });
   });
 });
