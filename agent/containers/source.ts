@@ -262,10 +262,9 @@ export class ContainerSource implements MetricSource {
       }
       this.streamConnected = false;
       if (signal.aborted) break;
-      await new Promise<void>((resolve) => {
-        this.wakeEvents = resolve;
-        void sleep(Math.round(delay * (0.5 + Math.random() / 2)), signal).then(resolve);
-      });
+      const wake = new AbortController();
+      this.wakeEvents = () => wake.abort();
+      await sleep(Math.round(delay * (0.5 + Math.random() / 2)), AbortSignal.any([signal, wake.signal]));
       this.wakeEvents = undefined;
       delay = Math.min(delay * 2, max);
     }

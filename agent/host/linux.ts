@@ -169,18 +169,22 @@ export class LinuxHost {
         resolve(space);
       };
       const statfsNow = () => this.fs.statfs(target, (err, space) => done(err ? undefined : space));
-      const underRoot = () => {
-        if (!this.verifyMounts || mount.mountPoint === "/") return statfsNow();
-        this.fs.dev(path.dirname(target), (err, parentDev) => (err ? done(undefined) : this.fs.dev(target, (err2, dev) => (err2 || parentDev === dev ? done(undefined) : statfsNow()))));
+      // Under another root, a mount point on its parent's filesystem is a plain directory.
+      const parentCheck = this.verifyMounts && mount.mountPoint !== "/";
+      const tableCheck = mount.deviceId !== undefined && !this.unverifiable.has(mount.mountPoint);
+      if (!parentCheck && !tableCheck) return statfsNow();
+      const underRoot = (dev: bigint) => {
+        if (!parentCheck) return statfsNow();
+        this.fs.dev(path.dirname(target), (err, parentDev) => (err || parentDev === dev ? done(undefined) : statfsNow()));
       };
-      const expected = mount.deviceId;
-      if (expected === undefined || this.unverifiable.has(mount.mountPoint)) return underRoot();
+      // One stat of the mount point serves both checks.
       this.fs.dev(target, (err, dev) => {
-        if (!err && deviceId(dev) === expected) return underRoot();
-        if (freshTable && !err) {
+        if (!err && (!tableCheck || deviceId(dev) === mount.deviceId)) return underRoot(dev);
+        if (!err && freshTable) {
           this.unverifiable.add(mount.mountPoint); // this filesystem's stat says otherwise than its table line
-          return underRoot();
+          return underRoot(dev);
         }
+        if (!tableCheck) return done(undefined);
         this.mountsChanged = true;
         done(undefined);
       });

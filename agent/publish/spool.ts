@@ -45,7 +45,6 @@ export interface SpoolOptions {
 
 const NAME = /^(\d{16})\.msg$/;
 
-
 interface Slot {
   id: number;
   bytes: number;
@@ -115,7 +114,7 @@ export class Spool {
   async append(subject: string, msgId: string, data: Uint8Array, traceparent = ""): Promise<void> {
     const id = this.nextId++;
     const entry: SpoolEntry = { id, subject, msgId, traceparent, data };
-    const bytes = headOf(entry).byteLength + data.byteLength;
+    const bytes = Buffer.byteLength(headText(entry)) + data.byteLength;
     const slot: Slot = { id, bytes, onDisk: false, appendedAt: this.now() };
     const inMemory = this.memoryBytes + bytes <= this.inMemoryBytes;
     if (inMemory) {
@@ -147,6 +146,7 @@ export class Spool {
     while (this.entries.length > 0) {
       const first = this.entries[0] as Slot;
       if (first.entry) return first.entry;
+      await first.writing?.catch(() => undefined); // its file may still be on its way
       let buf: Buffer;
       try {
         buf = await readFile(this.file(first.id));
@@ -229,15 +229,13 @@ export class Spool {
       const file = this.file(slot.id);
       const fh = await open(`${file}.tmp`, "w");
       try {
-        await fh.writev([headOf(entry), entry.data]);
+        await fh.writev([Buffer.from(headText(entry), "utf8"), entry.data]);
       } finally {
         await fh.close();
       }
       await rename(`${file}.tmp`, file);
-      slot.onDisk = true;
+      slot.onDisk = true; // removed meanwhile: remove() waits for this write, then unlinks
       this.stats.writtenMessages++;
-      // Acknowledged while it was being written: the file is not wanted.
-      if (slot.removed) await unlink(file).catch(() => undefined);
     })().finally(() => {
       slot.writing = undefined;
     });
@@ -271,6 +269,6 @@ export class Spool {
   }
 }
 
-function headOf(entry: SpoolEntry): Buffer {
-  return Buffer.from(`${entry.subject}\n${entry.msgId}\n${entry.traceparent}\n`, "utf8");
+function headText(entry: SpoolEntry): string {
+  return `${entry.subject}\n${entry.msgId}\n${entry.traceparent}\n`;
 }
