@@ -3,8 +3,8 @@ import path from "node:path";
 import Database from "better-sqlite3";
 import type { Attributes, EnvelopeOf, Metric } from "../../protocol/index.js";
 import { counterRate } from "./rate.js";
-import { SampleRing } from "./ring.js";
-import { accumulate, close, MINUTE_MS, type MinuteAccumulator, type Rollup } from "./rollup.js";
+import { RingSlab } from "./ring.js";
+import { MINUTE_MS, MinuteSlab, RollupQueue, type Rollup } from "./rollup.js";
 import { DEFAULT_DROPPED_ATTRIBUTES, RESOURCE_LABELS, seriesKey, seriesLabels, type Labels } from "./series.js";
 
 export interface HistoryOptions {
@@ -22,21 +22,21 @@ export interface HistoryOptions {
 
 export const HISTORY_DEFAULTS = { windowMs: 3_600_000, intervalMs: 10_000, retentionMs: 7 * 86_400_000, maxSeries: 500_000 } as const;
 
-/** One series in memory. Counters hold per-second rates, derived on arrival. */
+/** One series in memory, as the queries see it (a view made on demand; the data live in columns). */
 export interface Series {
   /** Canonical identity: metric and sorted labels (what is stored on disk). */
   key: string;
   metric: string;
   labels: Labels;
   counter: boolean;
-  ring: SampleRing;
-  /** Last cumulative reading of a counter (time, value), to derive the next rate; NaN before the first. */
-  prevTime: number;
-  prevValue: number;
-  acc?: MinuteAccumulator;
-  id?: number;
-  /** Set when the series left memory (idle for a window): a plan holding it resolves the key again. */
-  evicted: boolean;
+  /** Its samples; empty once the series left memory. */
+  ring: SeriesSamples;
+}
+
+export interface SeriesSamples {
+  readonly size: number;
+  lastTime(): number | undefined;
+  forEach(from: number, to: number, fn: (time: number, value: number) => void): void;
 }
 
 type Point = Metric["points"][number];
@@ -55,8 +55,9 @@ interface MetricPlan {
   attrCounts: number[];
   /** Each point's group, when some points share a series after dropped attributes (then summed); undefined: one series per point. */
   group: number[] | undefined;
-  /** Per group (or per point): its series, undefined until resolved (or refused by the bound). */
-  series: (Series | undefined)[];
+  /** Per group (or per point): its series number, -1 until resolved (or refused by the bound), and that number's generation then. */
+  series: number[];
+  gens: number[];
 }
 
 interface ResourcePlan {
@@ -106,6 +107,11 @@ CREATE INDEX IF NOT EXISTS rollups_minute ON rollups (minute);
  * rollups (min, max, avg, last) on SQLite for the retention. Rollups are written in batches by
  * `flush()` — per message would cost a disk write per sample — so the minutes not yet flushed
  * when the collector stops are rebuilt from the JetStream stream on the next start.
+ *
+ * Series are numbered; what a series holds (samples, counter reading, running minute, disk id)
+ * lives in typed-array columns indexed by that number, not in objects: a million series are then
+ * a few hundred arrays for the garbage collector, not tens of millions of objects. A series'
+ * number is reused after it left memory; plans check its generation.
  */
 export class MetricsHistory {
   readonly stats: HistoryStats = { series: 0, samples: 0, droppedSeries: 0, rollupsWritten: 0, sampleBytes: 0 };
@@ -113,33 +119,56 @@ export class MetricsHistory {
   /** Expected sampling interval (ms). */
   readonly intervalMs: number;
   readonly retentionMs: number;
-  private readonly capacity: number;
   private readonly maxSeries: number;
   private readonly dropped: ReadonlySet<string>;
-  private readonly origin: number;
-  private readonly series = new Map<string, Series>();
-  private readonly byMetric = new Map<string, Set<Series>>();
+  /** Series number by canonical key (series in memory). */
+  private readonly index = new Map<string, number>();
+  /** Series numbers by metric name (series in memory). */
+  private readonly byMetric = new Map<string, Set<number>>();
   private readonly plans = new Map<string, NodePlan>();
+  /** Per series number: key, metric, labels (undefined: number free). */
+  private keys: (string | undefined)[] = [];
+  private metricOf: string[] = [];
+  private labelsOf: (Labels | undefined)[] = [];
+  /** Per series number: 1 for a counter; generation (bumped when the series leaves memory); disk id (0: not known yet); 1 while in memory. */
+  private counterOf = new Uint8Array(0);
+  private live = new Uint8Array(0);
+  private gen = new Int32Array(0);
+  private ids = new Int32Array(0);
+  /** Last cumulative reading of a counter (time, value), to derive the next rate; NaN before the first. */
+  private prevTime = new Float64Array(0);
+  private prevValue = new Float64Array(0);
+  private readonly rings: RingSlab;
+  private readonly minutes = new MinuteSlab();
+  private readonly pending = new RollupQueue();
+  /** Numbers never used yet start at `next`; freed ones wait in `free`. */
+  private next = 0;
+  private readonly free: number[] = [];
+  /**
+   * Series that left memory while rollups of theirs may still wait: [number, rows queued then],
+   * freed once that many rows were written.
+   */
+  private readonly leaving: number[] = [];
   /** Scratch for the sums of a grouped metric. */
   private sums = new Float64Array(64);
-  private pending: { s: Series; r: Rollup }[] = [];
   private readonly db: Database.Database;
   private readonly findSeries: Database.Statement;
   private readonly insertSeries: Database.Statement;
   private readonly insertRollup: Database.Statement;
+  private readonly insertRollups: Database.Statement;
   private readonly deleteOldRollups: Database.Statement;
 
   constructor(file: string, options: HistoryOptions & { now: () => number }) {
     this.windowMs = options.windowMs ?? HISTORY_DEFAULTS.windowMs;
     this.intervalMs = options.intervalMs ?? HISTORY_DEFAULTS.intervalMs;
     this.retentionMs = options.retentionMs ?? HISTORY_DEFAULTS.retentionMs;
-    this.capacity = Math.max(2, Math.ceil(this.windowMs / (options.intervalMs ?? HISTORY_DEFAULTS.intervalMs)) + 1);
+    const capacity = Math.max(2, Math.ceil(this.windowMs / (options.intervalMs ?? HISTORY_DEFAULTS.intervalMs)) + 1);
     this.maxSeries = options.maxSeries ?? HISTORY_DEFAULTS.maxSeries;
     this.dropped = new Set(options.droppedAttributes ?? DEFAULT_DROPPED_ATTRIBUTES);
     // Sample times are stored relative to this origin (32-bit deciseconds reach ±6.8 years), on a
     // grid of whole deciseconds of Unix time: a sample keeps the same stored time whatever the
     // origin, so a window rebuilt after a restart puts every sample in the same query step.
-    this.origin = Math.floor((options.now() - 86_400_000) / 100) * 100;
+    this.rings = new RingSlab(Math.floor((options.now() - 86_400_000) / 100) * 100, capacity);
     if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     this.db.pragma("journal_mode = WAL");
@@ -153,7 +182,11 @@ export class MetricsHistory {
     this.insertSeries = this.db.prepare("INSERT INTO series (key, metric, labels, counter) VALUES (?, ?, ?, ?)");
     // A minute already on disk is complete; one recomputed from a replay may not be.
     this.deleteOldRollups = this.db.prepare("DELETE FROM rollups WHERE minute < ?");
-    this.insertRollup = this.db.prepare("INSERT INTO rollups (series_id, minute, min, max, avg, last, count) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING");
+    const row = "(?, ?, ?, ?, ?, ?, ?)";
+    const insert = "INSERT INTO rollups (series_id, minute, min, max, avg, last, count) VALUES ";
+    this.insertRollup = this.db.prepare(`${insert}${row} ON CONFLICT DO NOTHING`);
+    // Rows go by ROLLUP_BATCH in one statement: a statement per row costs more than its row.
+    this.insertRollups = this.db.prepare(`${insert}${Array.from({ length: ROLLUP_BATCH }, () => row).join(", ")} ON CONFLICT DO NOTHING`);
   }
 
   /**
@@ -196,24 +229,25 @@ export class MetricsHistory {
         if (prime && !plan.counter) continue;
         const points = m.points;
         const group = plan.group;
+        const series = plan.series;
         if (group === undefined) {
           for (let j = 0; j < points.length; j++) {
-            let s = plan.series[j];
-            if (s === undefined || s.evicted) s = this.resolveGroup(plan, j, m, hostname, r.resource);
-            if (s !== undefined) this.recordTo(s, plan.counter, time, (points[j] as Point).value, prime);
+            let s = series[j] as number;
+            if (s < 0 || this.gen[s] !== plan.gens[j]) s = this.resolveGroup(plan, j, m, hostname, r.resource);
+            if (s >= 0) this.recordTo(s, plan.counter, time, (points[j] as Point).value, prime);
           }
         } else {
           const sums = this.sums;
-          const groups = plan.series.length;
+          const groups = series.length;
           for (let g = 0; g < groups; g++) sums[g] = 0;
           for (let j = 0; j < points.length; j++) {
             const g = group[j] as number;
             sums[g] = (sums[g] as number) + (points[j] as Point).value;
           }
           for (let g = 0; g < groups; g++) {
-            let s = plan.series[g];
-            if (s === undefined || s.evicted) s = this.resolveGroup(plan, g, m, hostname, r.resource);
-            if (s !== undefined) this.recordTo(s, plan.counter, time, sums[g] as number, prime);
+            let s = series[g] as number;
+            if (s < 0 || this.gen[s] !== plan.gens[g]) s = this.resolveGroup(plan, g, m, hostname, r.resource);
+            if (s >= 0) this.recordTo(s, plan.counter, time, sums[g] as number, prime);
           }
         }
       }
@@ -243,14 +277,21 @@ export class MetricsHistory {
     }
     const groups = byKey.size;
     if (groups > this.sums.length) this.sums = new Float64Array(Math.max(groups, 2 * this.sums.length));
-    return { name: m.name, type: m.type, counter: m.type === "counter", attrs, attrCounts, group: groups === n ? undefined : group, series: new Array<Series | undefined>(groups) };
+    const series: number[] = [];
+    const gens: number[] = [];
+    for (let g = 0; g < groups; g++) {
+      series.push(-1);
+      gens.push(0);
+    }
+    return { name: m.name, type: m.type, counter: m.type === "counter", attrs, attrCounts, group: groups === n ? undefined : group, series, gens };
   }
 
-  /** Resolves (creating it if new) the series of a group of the metric's points, from its first point. */
-  private resolveGroup(plan: MetricPlan, g: number, m: Metric, hostname: string, resource: Attributes): Series | undefined {
+  /** Resolves (creating it if new) the series of a group of the metric's points, from its first point; -1 when refused. */
+  private resolveGroup(plan: MetricPlan, g: number, m: Metric, hostname: string, resource: Attributes): number {
     const j = plan.group === undefined ? g : plan.group.indexOf(g);
     const s = this.resolve(m.name, hostname, resource, (m.points[j] as Point).attributes, plan.counter);
     plan.series[g] = s;
+    plan.gens[g] = s >= 0 ? (this.gen[s] as number) : 0;
     return s;
   }
 
@@ -263,50 +304,76 @@ export class MetricsHistory {
   }
 
   /**
-   * The series of a point, created if new; undefined (and counted) when the bound is reached.
+   * The series number of a point, created if new; -1 (and counted) when the bound is reached.
    * Indexed by its canonical key: only a plan being made looks series up, so the key is built
    * once per series and plan, never per sample.
    */
-  private resolve(metric: string, hostname: string, resource: Attributes, attributes: Attributes | undefined, counter: boolean): Series | undefined {
+  private resolve(metric: string, hostname: string, resource: Attributes, attributes: Attributes | undefined, counter: boolean): number {
     const labels = seriesLabels(hostname, resource, attributes, this.dropped);
     const key = seriesKey(metric, labels);
-    let s = this.series.get(key);
-    if (!s) {
-      if (this.series.size >= this.maxSeries) {
+    let s = this.index.get(key);
+    if (s === undefined) {
+      if (this.index.size >= this.maxSeries) {
         this.stats.droppedSeries++;
-        return undefined;
+        return -1;
       }
-      // Every field set here (a field added later moves them all out of the object).
-      s = { key, metric, labels, counter, ring: new SampleRing(this.origin, this.capacity), prevTime: NaN, prevValue: NaN, acc: undefined, id: undefined, evicted: false };
-      this.series.set(key, s);
+      s = this.allocate();
+      this.keys[s] = key;
+      this.metricOf[s] = metric;
+      this.labelsOf[s] = labels;
+      this.counterOf[s] = counter ? 1 : 0;
+      this.live[s] = 1;
+      this.ids[s] = 0;
+      this.prevTime[s] = NaN;
+      this.prevValue[s] = NaN;
+      this.minutes.clear(s);
+      this.rings.create(s);
+      this.index.set(key, s);
       let set = this.byMetric.get(metric);
       if (!set) this.byMetric.set(metric, (set = new Set()));
       set.add(s);
-      this.stats.series = this.series.size;
+      this.stats.series = this.index.size;
     }
     return s;
   }
 
-  private recordTo(s: Series, counter: boolean, time: number, value: number, prime: boolean): void {
+  /** A free series number, the columns grown if needed. */
+  private allocate(): number {
+    const reused = this.free.pop();
+    if (reused !== undefined) return reused;
+    const s = this.next++;
+    if (s >= this.gen.length) {
+      const n = Math.max(1024, 2 * this.gen.length);
+      this.counterOf = grownU8(this.counterOf, n);
+      this.live = grownU8(this.live, n);
+      this.gen = grownI32(this.gen, n);
+      this.ids = grownI32(this.ids, n);
+      this.prevTime = grownF64(this.prevTime, n);
+      this.prevValue = grownF64(this.prevValue, n);
+      this.minutes.ensure(n);
+    }
+    return s;
+  }
+
+  private recordTo(s: number, counter: boolean, time: number, value: number, prime: boolean): void {
     if (counter) {
-      const prevTime = s.prevTime;
-      const prevValue = s.prevValue;
+      const prevTime = this.prevTime[s] as number;
+      const prevValue = this.prevValue[s] as number;
       if (time <= prevTime) return;
-      s.prevTime = time;
-      s.prevValue = value;
+      this.prevTime[s] = time;
+      this.prevValue[s] = value;
       if (Number.isNaN(prevTime) || prime) return;
       const rate = counterRate(prevValue, prevTime, value, time);
       if (rate === undefined) return;
       value = rate;
     } else {
       if (prime) return;
-      const last = s.ring.lastTime();
+      const last = this.rings.lastTime(s);
       if (last !== undefined && time <= last) return;
     }
-    s.ring.push(time, value);
+    this.rings.push(s, time, value);
     this.stats.samples++;
-    const closed = accumulate(s, time, value);
-    if (closed) this.pending.push({ s, r: closed });
+    this.minutes.accumulate(s, time, value, this.pending);
   }
 
   /** Resources of a node whose series are planned (what its latest message held). */
@@ -314,9 +381,35 @@ export class MetricsHistory {
     return this.plans.get(nodeId)?.resources.size ?? 0;
   }
 
-  /** Series in memory with this metric name. */
+  /** Series in memory with this metric name (views made now; their samples read the live ring). */
   select(metric: string): Iterable<Series> {
-    return this.byMetric.get(metric) ?? [];
+    const set = this.byMetric.get(metric);
+    if (!set) return [];
+    const out: Series[] = [];
+    for (const s of set) out.push(this.view(s));
+    return out;
+  }
+
+  private view(s: number): Series {
+    const rings = this.rings;
+    const gen = this.gen[s] as number;
+    // A view kept past the series' departure reads nothing (its number may serve another series).
+    const here = () => this.gen[s] === gen;
+    return {
+      key: this.keys[s] as string,
+      metric: this.metricOf[s] as string,
+      labels: this.labelsOf[s] as Labels,
+      counter: this.counterOf[s] === 1,
+      ring: {
+        get size() {
+          return here() ? rings.size(s) : 0;
+        },
+        lastTime: () => (here() ? rings.lastTime(s) : undefined),
+        forEach: (from, to, fn) => {
+          if (here()) rings.forEach(s, from, to, fn);
+        },
+      },
+    };
   }
 
   /** Metric names in memory. */
@@ -346,24 +439,49 @@ export class MetricsHistory {
   maintain(now: number): void {
     const quietBefore = now - 2 * MINUTE_MS;
     const windowStart = now - this.windowMs;
+    const minutes = this.minutes;
+    const rings = this.rings;
+    const live = this.live;
     let bytes = 0;
-    for (const s of this.series.values()) {
-      bytes += s.ring.bytes;
-      if (s.acc && s.acc.minute < quietBefore) {
-        this.pending.push({ s, r: close(s.acc) });
-        s.acc = undefined;
-      }
-      s.ring.trim(windowStart);
-      const last = s.ring.lastTime() ?? (Number.isNaN(s.prevTime) ? undefined : s.prevTime);
-      if (!s.acc && (last === undefined || last < windowStart)) {
-        this.series.delete(s.key);
-        this.byMetric.get(s.metric)?.delete(s);
-        s.evicted = true;
-      }
+    for (let s = 0; s < this.next; s++) {
+      if (live[s] !== 1) continue;
+      bytes += rings.bytes(s);
+      const minute = minutes.minute[s] as number;
+      if (minute < quietBefore) minutes.close(s, this.pending);
+      rings.trim(s, windowStart);
+      const last = rings.lastTime(s) ?? (Number.isNaN(this.prevTime[s]) ? undefined : this.prevTime[s]);
+      if (!minutes.running(s) && (last === undefined || last < windowStart)) this.evict(s);
     }
-    this.stats.series = this.series.size;
+    this.stats.series = this.index.size;
     this.stats.sampleBytes = bytes;
+    this.releaseLeft();
     this.deleteOldRollups.run(now - this.retentionMs);
+  }
+
+  /** Takes series `s` out of memory; its number is freed once its queued rollups are written. */
+  private evict(s: number): void {
+    const key = this.keys[s] as string;
+    this.index.delete(key);
+    this.byMetric.get(this.metricOf[s] as string)?.delete(s);
+    this.live[s] = 0;
+    this.gen[s] = ((this.gen[s] as number) + 1) | 0;
+    this.rings.release(s);
+    this.leaving.push(s, this.pending.queued);
+  }
+
+  /** Frees the numbers of series that left memory and whose rollups are all written. */
+  private releaseLeft(): void {
+    const leaving = this.leaving;
+    let k = 0;
+    while (k < leaving.length && (leaving[k + 1] as number) <= this.pending.taken) {
+      const s = leaving[k] as number;
+      this.keys[s] = undefined;
+      this.labelsOf[s] = undefined;
+      this.metricOf[s] = "";
+      this.free.push(s);
+      k += 2;
+    }
+    if (k > 0) leaving.splice(0, k);
   }
 
   /**
@@ -374,27 +492,48 @@ export class MetricsHistory {
    * loop free. Returns the number of rollups written.
    */
   flush(maxRows = Infinity, budgetMs = Infinity, clock: () => number = performance.now.bind(performance)): number {
-    if (this.pending.length === 0) return 0;
-    const pending = this.pending;
-    const limit = Math.min(pending.length, maxRows);
+    const q = this.pending;
+    if (q.length === 0) return 0;
+    const limit = Math.min(q.length, maxRows);
     const deadline = budgetMs === Infinity ? Infinity : clock() + budgetMs;
+    const args = this.batchArgs;
     let done = 0;
     this.db.transaction(() => {
       while (done < limit) {
-        const { s, r } = pending[done] as { s: Series; r: Rollup };
-        if (s.id === undefined) {
-          const row = this.findSeries.get(s.key) as { id: number } | undefined;
-          s.id = row ? row.id : Number(this.insertSeries.run(s.key, s.metric, JSON.stringify(s.labels), s.counter ? 1 : 0).lastInsertRowid);
+        // Full batches in one statement each; the tail row by row.
+        const batch = limit - done >= ROLLUP_BATCH ? ROLLUP_BATCH : 1;
+        for (let b = 0; b < batch; b++) {
+          const k = q.start + done + b;
+          const s = q.slot[k] as number;
+          let id = this.ids[s] as number;
+          if (id === 0) {
+            const key = this.keys[s] as string;
+            const row = this.findSeries.get(key) as { id: number } | undefined;
+            id = row ? row.id : Number(this.insertSeries.run(key, this.metricOf[s], JSON.stringify(this.labelsOf[s]), this.counterOf[s]).lastInsertRowid);
+            this.ids[s] = id;
+          }
+          const a = b * 7;
+          args[a] = id;
+          args[a + 1] = q.minute[k] as number;
+          args[a + 2] = q.min[k] as number;
+          args[a + 3] = q.max[k] as number;
+          args[a + 4] = q.avg[k] as number;
+          args[a + 5] = q.last[k] as number;
+          args[a + 6] = q.count[k] as number;
         }
-        this.insertRollup.run(s.id, r.minute, r.min, r.max, r.avg, r.last, r.count);
-        done++;
+        if (batch === ROLLUP_BATCH) this.insertRollups.run(args);
+        else this.insertRollup.run(args[0], args[1], args[2], args[3], args[4], args[5], args[6]);
+        done += batch;
         if ((done & 127) === 0 && clock() >= deadline) break;
       }
     })();
-    this.pending = done === pending.length ? [] : pending.slice(done);
+    q.shift(done);
     this.stats.rollupsWritten += done;
+    this.releaseLeft();
     return done;
   }
+
+  private readonly batchArgs: number[] = new Array<number>(ROLLUP_BATCH * 7).fill(0);
 
   /** Rollups waiting to be written. */
   get pendingRollups(): number {
@@ -404,13 +543,34 @@ export class MetricsHistory {
   /** Bytes held by sample storage (not counting labels and bookkeeping). */
   sampleBytes(): number {
     let n = 0;
-    for (const s of this.series.values()) n += s.ring.bytes;
+    for (let s = 0; s < this.next; s++) if (this.live[s] === 1) n += this.rings.bytes(s);
     return n;
   }
 
   close(): void {
     this.db.close();
   }
+}
+
+/** Rollup rows per INSERT statement (a divisor of 128, so that the clock is looked at every 128 rows). */
+const ROLLUP_BATCH = 32;
+
+function grownU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(n);
+  b.set(a);
+  return b;
+}
+
+function grownI32(a: Int32Array, n: number): Int32Array<ArrayBuffer> {
+  const b = new Int32Array(n);
+  b.set(a);
+  return b;
+}
+
+function grownF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
+  const b = new Float64Array(n);
+  b.set(a);
+  return b;
 }
 
 /** Whether a metric has the name, type and point attributes its plan was made for. */

@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { counterRate } from "../../collector/history/rate.js";
-import { accumulate, type MinuteAccumulator } from "../../collector/history/rollup.js";
-import { SampleRing } from "../../collector/history/ring.js";
+import { MinuteSlab, RollupQueue } from "../../collector/history/rollup.js";
+import { RingSlab, SampleRing } from "../../collector/history/ring.js";
 import { MetricsHistory } from "../../collector/history/store.js";
 import { nodeStatus } from "../../collector/history/absence.js";
 import type { EnvelopeOf } from "../../protocol/index.js";
@@ -24,11 +24,41 @@ describe("counterRate", () => {
 
 describe("minute rollups", () => {
   it("closes a minute with min, max, avg and last when the next minute starts", () => {
-    const series: { acc?: MinuteAccumulator } = {};
-    for (const [t, v] of [[0, 4], [20_000, 2], [40_000, 6]] as const) expect(accumulate(series, T0 - (T0 % 60_000) + t, v)).toBeUndefined();
-    const closed = accumulate(series, T0 - (T0 % 60_000) + 60_000, 1);
-    expect(series.acc).toMatchObject({ minute: T0 - (T0 % 60_000) + 60_000, count: 1, last: 1 });
-    expect(closed).toEqual({ minute: T0 - (T0 % 60_000), min: 2, max: 6, avg: 4, last: 6, count: 3 });
+    const minutes = new MinuteSlab();
+    const done = new RollupQueue();
+    minutes.ensure(3);
+    const m0 = T0 - (T0 % 60_000);
+    for (const [t, v] of [[0, 4], [20_000, 2], [40_000, 6]] as const) expect(minutes.accumulate(2, m0 + t, v, done)).toBe(false);
+    expect(minutes.accumulate(2, m0 + 30_000, 100, done)).toBe(false); // out of order within the minute: counted
+    expect(minutes.accumulate(2, m0 - 1, 100, done)).toBe(false); // an older minute: ignored
+    expect(minutes.accumulate(2, m0 + 60_000, 1, done)).toBe(true);
+    expect([minutes.minute[2], minutes.count[2], minutes.last[2]]).toEqual([m0 + 60_000, 1, 1]);
+    expect(done.length).toBe(1);
+    expect([done.slot[0], done.minute[0], done.min[0], done.max[0], done.avg[0], done.last[0], done.count[0]]).toEqual([2, m0, 2, 100, 28, 100, 4]);
+    expect(minutes.running(0)).toBe(false);
+    minutes.close(2, done);
+    expect([done.length, minutes.running(2)]).toEqual([2, false]);
+  });
+
+  it("keeps queued rows in order while the queue grows and is drained", () => {
+    const q = new RollupQueue();
+    const seen: number[] = [];
+    let pushed = 0;
+    for (let round = 0; round < 5; round++) {
+      for (let k = 0; k < 1500; k++) {
+        q.push(pushed, pushed * 60_000, 0, 0, 0, 0, 1);
+        pushed++;
+      }
+      const n = Math.min(q.length, 1100);
+      for (let k = 0; k < n; k++) seen.push(q.slot[q.start + k] as number);
+      q.shift(n);
+    }
+    while (q.length > 0) {
+      seen.push(q.slot[q.start] as number);
+      q.shift(1);
+    }
+    expect(seen).toEqual(Array.from({ length: pushed }, (_, k) => k));
+    expect([q.queued, q.taken]).toEqual([pushed, pushed]);
   });
 });
 
@@ -51,6 +81,29 @@ describe("SampleRing", () => {
     r.trim(T0 + 2000);
     expect(r.size).toBe(5);
     expect(r.bytes).toBe(80);
+  });
+
+  it("keeps many rings apart in one slab, and reuses a released ring's storage", () => {
+    const slab = new RingSlab(T0, 6);
+    for (let i = 0; i < 3000; i++) slab.create(i);
+    for (let k = 0; k < 7; k++) for (let i = 0; i < 3000; i++) if (i % 3 !== 0 || k < 2) slab.push(i, T0 + k * 1000, i * 10 + k);
+    const read = (i: number) => {
+      const out: number[] = [];
+      slab.forEach(i, -Infinity, Infinity, (_t, v) => out.push(v));
+      return out;
+    };
+    expect(read(1)).toEqual([11, 12, 13, 14, 15, 16]);
+    expect(read(2999)).toEqual([29_991, 29_992, 29_993, 29_994, 29_995, 29_996]);
+    expect(read(3)).toEqual([30, 31]);
+    expect([slab.bytes(3), slab.bytes(4), slab.lastTime(4)]).toEqual([32, 48, T0 + 6000]);
+    slab.release(4);
+    expect([slab.size(4), slab.bytes(4), slab.lastTime(4)]).toEqual([0, 0, undefined]);
+    slab.create(4);
+    slab.push(4, T0, 7);
+    expect(read(4)).toEqual([7]);
+    expect(read(5)).toEqual([51, 52, 53, 54, 55, 56]);
+    slab.trim(5, T0 + 4000);
+    expect(read(5)).toEqual([54, 55, 56]);
   });
 });
 
@@ -147,6 +200,51 @@ describe("MetricsHistory", () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it("writes rows in batches with every figure in its place", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0 });
+    const start = T0 - (T0 % 60_000);
+    const many = (v: number) => Array.from({ length: 70 }, (_, i) => ({ name: "m", type: "gauge" as const, unit: "1", points: [{ attributes: { i }, value: v * 1000 + i }] }));
+    h.append(env(1, start, many(1)));
+    h.append(env(2, start + 20_000, many(3)));
+    h.append(env(3, start + 60_000, many(5)));
+    expect(h.flush()).toBe(70);
+    const stored = h.storedSeries("m");
+    expect(stored).toHaveLength(70);
+    const rows = h.rollups(stored.map((x) => x.id), start, start);
+    for (const x of stored) {
+      const i = Number(x.labels.i);
+      expect(rows.get(x.id)).toEqual([{ minute: start, min: 1000 + i, max: 3000 + i, avg: 2000 + i, last: 3000 + i, count: 2 }]);
+    }
+    h.close();
+  });
+
+  it("writes the rollups of a series that left memory under its own key, then gives its number to a new series", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0, windowMs: 60_000 });
+    const start = T0 - (T0 % 60_000);
+    const g = (name: string, v: number) => [{ name, type: "gauge" as const, unit: "1", points: [{ value: v }] }];
+    h.append(env(1, start, g("a", 1)));
+    h.append(env(2, start + 60_000, g("a", 2)));
+    const [view] = [...h.select("a")];
+    h.maintain(start + 10 * 60_000); // closes a's second minute, and a leaves memory
+    expect([...h.select("a")]).toHaveLength(0);
+    expect(view?.ring.size).toBe(0);
+    expect(h.pendingRollups).toBe(2);
+    expect(h.flush()).toBe(2);
+    h.maintain(start + 10 * 60_000);
+    h.append(env(3, start + 10 * 60_000, g("c", 7)));
+    h.append(env(4, start + 11 * 60_000, g("c", 8)));
+    expect(h.flush()).toBe(1);
+    const [a] = h.storedSeries("a");
+    const [c] = h.storedSeries("c");
+    expect(h.rollups([a!.id], start, start + 20 * 60_000).get(a!.id)?.map((r) => [r.minute, r.last])).toEqual([[start, 1], [start + 60_000, 2]]);
+    expect(h.rollups([c!.id], start, start + 20 * 60_000).get(c!.id)?.map((r) => [r.minute, r.last])).toEqual([[start + 10 * 60_000, 7]]);
+    const samples: number[] = [];
+    [...h.select("c")][0]?.ring.forEach(-Infinity, Infinity, (_t, v) => samples.push(v));
+    expect(samples).toEqual([7, 8]);
+    expect(h.stats.series).toBe(1);
+    h.close();
   });
 
   it("drops and counts series past its bound", () => {
