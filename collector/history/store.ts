@@ -42,29 +42,31 @@ export interface SeriesSamples {
 type Point = Metric["points"][number];
 
 /**
- * What the points of one metric of one resource resolved to, valid while the message has the
- * same shape. Plain arrays (a typed array costs a buffer object more): there is one plan per
- * metric of every resource, more than a hundred thousand on a large cluster.
+ * What the points of one resource's metrics resolved to, valid while the message has the same
+ * shape: flat arrays per resource (a dozen objects per container, not five per metric), since
+ * there is a plan for every resource of a large cluster. Metric `i` has points
+ * pointStart[i]…pointStart[i+1]-1 and groups (series) groupStart[i]…groupStart[i+1]-1.
  */
-interface MetricPlan {
-  name: string;
-  type: Metric["type"];
-  counter: boolean;
-  /** Each point's attributes when planned (the message's own objects), and how many keys they had (-1: none). */
+interface ResourcePlan {
+  /** The node's message count when last seen: a resource missing from a message loses its plan. */
+  generation: number;
+  names: string[];
+  types: Metric["type"][];
+  pointStart: number[];
+  groupStart: number[];
+  /** Per metric: whether some points share a series after dropped attributes (then summed). */
+  grouped: boolean[];
+  /** Per point: its attributes when planned (the message's own objects), how many keys they had (-1: none), its group within the metric. */
   attrs: (Attributes | undefined)[];
   attrCounts: number[];
-  /** Each point's group, when some points share a series after dropped attributes (then summed); undefined: one series per point. */
-  group: number[] | undefined;
-  /** Per group (or per point): its series number, -1 until resolved (or refused by the bound), and that number's generation then. */
+  group: number[];
+  /** Per group: its series number, -1 until resolved (or refused by the bound), and that number's generation then. */
   series: number[];
   gens: number[];
 }
 
-interface ResourcePlan {
-  /** The node's message count when last seen: a resource missing from a message loses its plan. */
-  generation: number;
-  /** By the metric's position in the resource. */
-  metrics: (MetricPlan | undefined)[];
+function emptyPlan(generation: number): ResourcePlan {
+  return { generation, names: [], types: [], pointStart: [0], groupStart: [0], grouped: [], attrs: [], attrCounts: [], group: [], series: [], gens: [] };
 }
 
 interface NodePlan {
@@ -215,43 +217,47 @@ export class MetricsHistory {
       // The resource's identity among the node's plans; labels and keys are built only for new series.
       const resourceKey = resourceKeyOf(hostname, r.resource);
       let rp = node.resources.get(resourceKey);
-      if (!rp) node.resources.set(resourceKey, (rp = { generation, metrics: [] }));
+      if (!rp) node.resources.set(resourceKey, (rp = emptyPlan(generation)));
       else if (rp.generation === generation) {
         // Two resources with the same labels in one message: their points go to the same series.
-        rp = { generation, metrics: [] };
+        rp = emptyPlan(generation);
+      }
+      const metrics = r.metrics;
+      if (!planFits(rp, metrics)) {
+        const fresh = this.replan(rp, metrics);
+        if (node.resources.get(resourceKey) === rp) node.resources.set(resourceKey, fresh);
+        rp = fresh;
       }
       rp.generation = generation;
-      const metrics = r.metrics;
+      const { series, gens, types, pointStart, groupStart, grouped, group } = rp;
       for (let i = 0; i < metrics.length; i++) {
         const m = metrics[i] as Metric;
-        let plan = rp.metrics[i];
-        if (!plan || !planFits(plan, m)) rp.metrics[i] = plan = this.planMetric(m);
-        if (prime && !plan.counter) continue;
+        const counter = types[i] === "counter";
+        if (prime && !counter) continue;
         const points = m.points;
-        const group = plan.group;
-        const series = plan.series;
-        if (group === undefined) {
+        const g0 = groupStart[i] as number;
+        if (!grouped[i]) {
           for (let j = 0; j < points.length; j++) {
-            let s = series[j] as number;
-            if (s < 0 || this.gen[s] !== plan.gens[j]) s = this.resolveGroup(plan, j, m, hostname, r.resource);
-            if (s >= 0) this.recordTo(s, plan.counter, time, (points[j] as Point).value, prime);
+            let s = series[g0 + j] as number;
+            if (s < 0 || this.gen[s] !== gens[g0 + j]) s = this.resolveGroup(rp, i, j, m, hostname, r.resource);
+            if (s >= 0) this.recordTo(s, counter, time, (points[j] as Point).value, prime);
           }
         } else {
           const sums = this.sums;
-          const groups = series.length;
+          const groups = (groupStart[i + 1] as number) - g0;
+          const p0 = pointStart[i] as number;
           for (let g = 0; g < groups; g++) sums[g] = 0;
           for (let j = 0; j < points.length; j++) {
-            const g = group[j] as number;
+            const g = group[p0 + j] as number;
             sums[g] = (sums[g] as number) + (points[j] as Point).value;
           }
           for (let g = 0; g < groups; g++) {
-            let s = series[g] as number;
-            if (s < 0 || this.gen[s] !== plan.gens[g]) s = this.resolveGroup(plan, g, m, hostname, r.resource);
-            if (s >= 0) this.recordTo(s, plan.counter, time, sums[g] as number, prime);
+            let s = series[g0 + g] as number;
+            if (s < 0 || this.gen[s] !== gens[g0 + g]) s = this.resolveGroup(rp, i, g, m, hostname, r.resource);
+            if (s >= 0) this.recordTo(s, counter, time, sums[g] as number, prime);
           }
         }
       }
-      if (rp.metrics.length > metrics.length) rp.metrics.length = metrics.length;
     }
     // Containers gone from this message: their plans go (the series stay until they age out).
     if (node.resources.size > env.payload.resources.length) {
@@ -259,39 +265,62 @@ export class MetricsHistory {
     }
   }
 
-  /** Groups the points of one metric by series (after dropped attributes); series are resolved on first use. */
-  private planMetric(m: Metric): MetricPlan {
-    const n = m.points.length;
-    const attrs: (Attributes | undefined)[] = new Array<Attributes | undefined>(n);
-    const attrCounts: number[] = new Array<number>(n);
-    const group: number[] = new Array<number>(n);
-    const byKey = new Map<string, number>();
-    for (let j = 0; j < n; j++) {
-      const a = (m.points[j] as Point).attributes;
-      attrs[j] = a;
-      attrCounts[j] = a ? Object.keys(a).length : -1;
-      const key = this.pointKey(a);
-      let g = byKey.get(key);
-      if (g === undefined) byKey.set(key, (g = byKey.size));
-      group[j] = g;
+  /**
+   * A resource's plan for a new shape: a metric that still fits the old plan at its position keeps
+   * its series; the others group their points by series (after dropped attributes), resolved on first use.
+   */
+  private replan(old: ResourcePlan, metrics: readonly Metric[]): ResourcePlan {
+    const rp = emptyPlan(old.generation);
+    for (let i = 0; i < metrics.length; i++) {
+      const m = metrics[i] as Metric;
+      rp.names.push(m.name);
+      rp.types.push(m.type);
+      if (i < old.names.length && metricFits(old, i, m)) {
+        const p0 = old.pointStart[i] as number;
+        const g0 = old.groupStart[i] as number;
+        for (let j = p0; j < (old.pointStart[i + 1] as number); j++) {
+          rp.attrs.push(old.attrs[j]);
+          rp.attrCounts.push(old.attrCounts[j] as number);
+          rp.group.push(old.group[j] as number);
+        }
+        for (let g = g0; g < (old.groupStart[i + 1] as number); g++) {
+          rp.series.push(old.series[g] as number);
+          rp.gens.push(old.gens[g] as number);
+        }
+        rp.grouped.push(old.grouped[i] as boolean);
+      } else {
+        const byKey = new Map<string, number>();
+        for (const point of m.points) {
+          const a = point.attributes;
+          rp.attrs.push(a);
+          rp.attrCounts.push(a ? Object.keys(a).length : -1);
+          const key = this.pointKey(a);
+          let g = byKey.get(key);
+          if (g === undefined) byKey.set(key, (g = byKey.size));
+          rp.group.push(g);
+        }
+        const groups = byKey.size;
+        if (groups > this.sums.length) this.sums = new Float64Array(Math.max(groups, 2 * this.sums.length));
+        for (let g = 0; g < groups; g++) {
+          rp.series.push(-1);
+          rp.gens.push(0);
+        }
+        rp.grouped.push(groups !== m.points.length);
+      }
+      rp.pointStart.push(rp.attrs.length);
+      rp.groupStart.push(rp.series.length);
     }
-    const groups = byKey.size;
-    if (groups > this.sums.length) this.sums = new Float64Array(Math.max(groups, 2 * this.sums.length));
-    const series: number[] = [];
-    const gens: number[] = [];
-    for (let g = 0; g < groups; g++) {
-      series.push(-1);
-      gens.push(0);
-    }
-    return { name: m.name, type: m.type, counter: m.type === "counter", attrs, attrCounts, group: groups === n ? undefined : group, series, gens };
+    return rp;
   }
 
-  /** Resolves (creating it if new) the series of a group of the metric's points, from its first point; -1 when refused. */
-  private resolveGroup(plan: MetricPlan, g: number, m: Metric, hostname: string, resource: Attributes): number {
-    const j = plan.group === undefined ? g : plan.group.indexOf(g);
-    const s = this.resolve(m.name, hostname, resource, (m.points[j] as Point).attributes, plan.counter);
-    plan.series[g] = s;
-    plan.gens[g] = s >= 0 ? (this.gen[s] as number) : 0;
+  /** Resolves (creating it if new) the series of group `g` of metric `i`, from its first point; -1 when refused. */
+  private resolveGroup(rp: ResourcePlan, i: number, g: number, m: Metric, hostname: string, resource: Attributes): number {
+    const p0 = rp.pointStart[i] as number;
+    const j = rp.grouped[i] ? rp.group.indexOf(g, p0) - p0 : g;
+    const s = this.resolve(m.name, hostname, resource, (m.points[j] as Point).attributes, rp.types[i] === "counter");
+    const at = (rp.groupStart[i] as number) + g;
+    rp.series[at] = s;
+    rp.gens[at] = s >= 0 ? (this.gen[s] as number) : 0;
     return s;
   }
 
@@ -573,14 +602,22 @@ function grownF64(a: Float64Array, n: number): Float64Array<ArrayBuffer> {
   return b;
 }
 
-/** Whether a metric has the name, type and point attributes its plan was made for. */
-function planFits(plan: MetricPlan, m: Metric): boolean {
-  if (plan.name !== m.name || plan.type !== m.type) return false;
+/** Whether a resource's metrics have the names, types and point attributes its plan was made for. */
+function planFits(rp: ResourcePlan, metrics: readonly Metric[]): boolean {
+  if (rp.names.length !== metrics.length) return false;
+  for (let i = 0; i < metrics.length; i++) if (!metricFits(rp, i, metrics[i] as Metric)) return false;
+  return true;
+}
+
+/** Whether metric `m` has the name, type and point attributes metric `i` of the plan was made for. */
+function metricFits(rp: ResourcePlan, i: number, m: Metric): boolean {
+  if (rp.names[i] !== m.name || rp.types[i] !== m.type) return false;
   const points = m.points;
-  if (points.length !== plan.attrs.length) return false;
+  const p0 = rp.pointStart[i] as number;
+  if (points.length !== (rp.pointStart[i + 1] as number) - p0) return false;
   for (let j = 0; j < points.length; j++) {
     const a = (points[j] as Point).attributes;
-    const planned = plan.attrs[j];
+    const planned = rp.attrs[p0 + j];
     if (a === planned) continue;
     if (a === undefined || planned === undefined) return false;
     let n = 0;
@@ -588,7 +625,7 @@ function planFits(plan: MetricPlan, m: Metric): boolean {
       if (!Object.hasOwn(planned, k) || planned[k] !== a[k]) return false;
       n++;
     }
-    if (n !== plan.attrCounts[j]) return false;
+    if (n !== rp.attrCounts[p0 + j]) return false;
   }
   return true;
 }

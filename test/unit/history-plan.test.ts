@@ -147,11 +147,14 @@ describe("MetricsHistory series plans", () => {
     h.close();
   });
 
-  it("stores the same series and samples as resolving every point afresh, over 300 randomly changing messages", () => {
+  it.each([
+    { label: "", windowMs: undefined, maintainEvery: 50 },
+    { label: ", with series leaving memory and their numbers reused", windowMs: 60_000, maintainEvery: 3 },
+  ])("stores the same series and samples as resolving every point afresh, over 300 randomly changing messages$label", ({ windowMs, maintainEvery }) => {
     const random = seededRandom(20261127);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)] as T;
-    const planned = new MetricsHistory(":memory:", { now: () => T0, maxSeries: 400 });
-    const fresh = new MetricsHistory(":memory:", { now: () => T0, maxSeries: 400 });
+    const planned = new MetricsHistory(":memory:", { now: () => T0, maxSeries: 400, windowMs });
+    const fresh = new MetricsHistory(":memory:", { now: () => T0, maxSeries: 400, windowMs });
     const names = ["a", "b", "c", "d", "e"];
     let counter = 0;
     for (let i = 0; i < 300; i++) {
@@ -159,6 +162,7 @@ describe("MetricsHistory series plans", () => {
       const resources: Resource[] = [{ resource: {}, metrics: [cpuTime((counter += 3))] }];
       for (const name of names) {
         if (random() < 0.15) continue; // vanished this time
+        if (name === "d" && i % 60 < 20) continue; // away for minutes at a time
         const metrics: Metric[] = [
           cpuTime(random() < 0.05 ? 1 : counter),
           gauge("vigie.container.state", 1, { "container.state": random() < 0.1 ? "exited" : "running" }),
@@ -174,12 +178,16 @@ describe("MetricsHistory series plans", () => {
       planned.append(msg(i + 1, time, resources, bootId));
       // A new boot id every message: nothing planned is ever reused.
       fresh.append(msg(i + 1, time, resources, `fresh-${i}`));
-      if (i % 50 === 49) {
+      if (i % maintainEvery === maintainEvery - 1) {
         planned.maintain(time);
         fresh.maintain(time);
+        // Written rollups let the numbers of series that left memory serve new ones.
+        planned.flush();
+        fresh.flush();
       }
     }
     expect(planned.stats.samples).toBeGreaterThan(1000);
+    if (windowMs !== undefined) expect(planned.storedSeries("container.memory.usage").length).toBeGreaterThan([...planned.select("container.memory.usage")].length);
     expect(dump(planned)).toEqual(dump(fresh));
     expect(planned.stats).toEqual(fresh.stats);
     planned.close();
