@@ -102,7 +102,46 @@ CREATE TABLE IF NOT EXISTS rollups (
   PRIMARY KEY (series_id, minute)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS rollups_minute ON rollups (minute);
+CREATE TABLE IF NOT EXISTS rollup_chunks (
+  chunk INTEGER NOT NULL,
+  minute INTEGER NOT NULL,
+  data BLOB NOT NULL,
+  UNIQUE (chunk, minute)
+);
+CREATE INDEX IF NOT EXISTS rollup_chunks_minute ON rollup_chunks (minute);
 `;
+
+/**
+ * Rollups are stored by chunk of CHUNK series (by series id: a node's series, registered together,
+ * share chunks) and minute, one row holding an entry per series of the chunk: a minute of a large
+ * cluster is then a few thousand appended rows instead of a row per series put in its place
+ * among all earlier minutes (one page written per row once each series had an hour of them).
+ * An entry is six float64: the series' place in the chunk, count, min, max, avg, last.
+ */
+const CHUNK = 64;
+const ENTRY_BYTES = 48;
+
+/** An entry's fields, in blob order after the place in the chunk. */
+function readEntries(data: Buffer, minute: number, each: (slot: number, r: Rollup) => void): void {
+  for (let at = 0; at + ENTRY_BYTES <= data.length; at += ENTRY_BYTES) {
+    each(data.readDoubleLE(at), { minute, min: data.readDoubleLE(at + 16), max: data.readDoubleLE(at + 24), avg: data.readDoubleLE(at + 32), last: data.readDoubleLE(at + 40), count: data.readDoubleLE(at + 8) });
+  }
+}
+
+/** The entries of `add` for series that `old` lacks, after those of `old`: a minute already on disk is kept. */
+function mergeChunk(old: Buffer, add: Buffer): Buffer {
+  const have = new Set<number>();
+  for (let at = 0; at + ENTRY_BYTES <= old.length; at += ENTRY_BYTES) have.add(old.readDoubleLE(at));
+  const parts = [old];
+  for (let at = 0; at + ENTRY_BYTES <= add.length; at += ENTRY_BYTES) {
+    const slot = add.readDoubleLE(at);
+    if (!have.has(slot)) {
+      have.add(slot);
+      parts.push(add.subarray(at, at + ENTRY_BYTES));
+    }
+  }
+  return parts.length === 1 ? old : Buffer.concat(parts);
+}
 
 /**
  * Metrics history: every series at sample resolution for a window, in memory, and as 1-minute
@@ -156,9 +195,12 @@ export class MetricsHistory {
   private readonly db: Database.Database;
   private readonly findSeries: Database.Statement;
   private readonly insertSeries: Database.Statement;
-  private readonly insertRollup: Database.Statement;
-  private readonly insertRollups: Database.Statement;
+  private readonly upsertChunk: Database.Statement;
+  private readonly selectChunk: Database.Statement;
   private readonly deleteOldRollups: Database.Statement;
+  private readonly deleteOldChunks: Database.Statement;
+  /** Whether the database holds rollups in the row-per-series table of earlier versions (still read). */
+  private readonly legacyRollups: boolean;
 
   constructor(file: string, options: HistoryOptions & { now: () => number }) {
     this.windowMs = options.windowMs ?? HISTORY_DEFAULTS.windowMs;
@@ -184,11 +226,11 @@ export class MetricsHistory {
     this.insertSeries = this.db.prepare("INSERT INTO series (key, metric, labels, counter) VALUES (?, ?, ?, ?)");
     // A minute already on disk is complete; one recomputed from a replay may not be.
     this.deleteOldRollups = this.db.prepare("DELETE FROM rollups WHERE minute < ?");
-    const row = "(?, ?, ?, ?, ?, ?, ?)";
-    const insert = "INSERT INTO rollups (series_id, minute, min, max, avg, last, count) VALUES ";
-    this.insertRollup = this.db.prepare(`${insert}${row} ON CONFLICT DO NOTHING`);
-    // Rows go by ROLLUP_BATCH in one statement: a statement per row costs more than its row.
-    this.insertRollups = this.db.prepare(`${insert}${Array.from({ length: ROLLUP_BATCH }, () => row).join(", ")} ON CONFLICT DO NOTHING`);
+    this.deleteOldChunks = this.db.prepare("DELETE FROM rollup_chunks WHERE minute < ?");
+    this.db.function("vigie_merge_rollups", { deterministic: true }, (old: unknown, add: unknown) => mergeChunk(old as Buffer, add as Buffer));
+    this.upsertChunk = this.db.prepare("INSERT INTO rollup_chunks (chunk, minute, data) VALUES (?, ?, ?) ON CONFLICT (chunk, minute) DO UPDATE SET data = vigie_merge_rollups(data, excluded.data)");
+    this.selectChunk = this.db.prepare("SELECT minute, data FROM rollup_chunks WHERE chunk = ? AND minute BETWEEN ? AND ? ORDER BY minute");
+    this.legacyRollups = this.db.prepare("SELECT 1 FROM rollups LIMIT 1").get() !== undefined;
   }
 
   /**
@@ -452,11 +494,29 @@ export class MetricsHistory {
     return rows.map((r) => ({ id: r.id, labels: JSON.parse(r.labels) as Labels, counter: r.counter === 1 }));
   }
 
-  /** Rollups of the given series with from <= minute <= to, by series id. */
+  /** Rollups of the given series with from <= minute <= to, by series id, oldest first. */
   rollups(ids: readonly number[], from: number, to: number): Map<number, Rollup[]> {
     const out = new Map<number, Rollup[]>();
-    const stmt = this.db.prepare("SELECT minute, min, max, avg, last, count FROM rollups WHERE series_id = ? AND minute BETWEEN ? AND ? ORDER BY minute");
-    for (const id of ids) out.set(id, stmt.all(id, from, to) as Rollup[]);
+    const chunks = new Set<number>();
+    for (const id of ids) {
+      out.set(id, []);
+      chunks.add(Math.floor(id / CHUNK));
+    }
+    for (const chunk of chunks) {
+      for (const row of this.selectChunk.iterate(chunk, from, to) as Iterable<{ minute: number; data: Buffer }>) {
+        readEntries(row.data, row.minute, (slot, r) => out.get(chunk * CHUNK + slot)?.push(r));
+      }
+    }
+    if (this.legacyRollups) {
+      const stmt = this.db.prepare("SELECT minute, min, max, avg, last, count FROM rollups WHERE series_id = ? AND minute BETWEEN ? AND ? ORDER BY minute");
+      for (const id of ids) {
+        const old = stmt.all(id, from, to) as Rollup[];
+        if (old.length === 0) continue;
+        const rows = out.get(id) as Rollup[];
+        const minutes = new Set(old.map((r) => r.minute));
+        out.set(id, [...old, ...rows.filter((r) => !minutes.has(r.minute))].sort((x, y) => x.minute - y.minute));
+      }
+    }
     return out;
   }
 
@@ -484,7 +544,8 @@ export class MetricsHistory {
     this.stats.series = this.index.size;
     this.stats.sampleBytes = bytes;
     this.releaseLeft();
-    this.deleteOldRollups.run(now - this.retentionMs);
+    this.deleteOldChunks.run(now - this.retentionMs);
+    if (this.legacyRollups) this.deleteOldRollups.run(now - this.retentionMs);
   }
 
   /** Takes series `s` out of memory; its number is freed once its queued rollups are written. */
@@ -525,35 +586,13 @@ export class MetricsHistory {
     if (q.length === 0) return 0;
     const limit = Math.min(q.length, maxRows);
     const deadline = budgetMs === Infinity ? Infinity : clock() + budgetMs;
-    const args = this.batchArgs;
     let done = 0;
     this.db.transaction(() => {
       while (done < limit) {
-        // Full batches in one statement each; the tail row by row.
-        const batch = limit - done >= ROLLUP_BATCH ? ROLLUP_BATCH : 1;
-        for (let b = 0; b < batch; b++) {
-          const k = q.start + done + b;
-          const s = q.slot[k] as number;
-          let id = this.ids[s] as number;
-          if (id === 0) {
-            const key = this.keys[s] as string;
-            const row = this.findSeries.get(key) as { id: number } | undefined;
-            id = row ? row.id : Number(this.insertSeries.run(key, this.metricOf[s], JSON.stringify(this.labelsOf[s]), this.counterOf[s]).lastInsertRowid);
-            this.ids[s] = id;
-          }
-          const a = b * 7;
-          args[a] = id;
-          args[a + 1] = q.minute[k] as number;
-          args[a + 2] = q.min[k] as number;
-          args[a + 3] = q.max[k] as number;
-          args[a + 4] = q.avg[k] as number;
-          args[a + 5] = q.last[k] as number;
-          args[a + 6] = q.count[k] as number;
-        }
-        if (batch === ROLLUP_BATCH) this.insertRollups.run(args);
-        else this.insertRollup.run(args[0], args[1], args[2], args[3], args[4], args[5], args[6]);
-        done += batch;
-        if ((done & 127) === 0 && clock() >= deadline) break;
+        const end = Math.min(limit, done + 128);
+        this.writeRows(q.start + done, q.start + end);
+        done = end;
+        if (clock() >= deadline) break;
       }
     })();
     q.shift(done);
@@ -562,7 +601,44 @@ export class MetricsHistory {
     return done;
   }
 
-  private readonly batchArgs: number[] = new Array<number>(ROLLUP_BATCH * 7).fill(0);
+  /** Writes queued rows [from, to): each series registered on disk if new, the rows grouped by chunk and minute. */
+  private writeRows(from: number, to: number): void {
+    const q = this.pending;
+    const groups = new Map<number, number[]>();
+    for (let k = from; k < to; k++) {
+      const s = q.slot[k] as number;
+      let id = this.ids[s] as number;
+      if (id === 0) {
+        const key = this.keys[s] as string;
+        const row = this.findSeries.get(key) as { id: number } | undefined;
+        id = row ? row.id : Number(this.insertSeries.run(key, this.metricOf[s], JSON.stringify(this.labelsOf[s]), this.counterOf[s]).lastInsertRowid);
+        this.ids[s] = id;
+      }
+      // Chunk and minute as one number (minutes since 1970 stay below 2^26).
+      const g = Math.floor(id / CHUNK) * 2 ** 26 + (q.minute[k] as number) / MINUTE_MS;
+      let rows = groups.get(g);
+      if (!rows) groups.set(g, (rows = []));
+      rows.push(k);
+    }
+    for (const [g, rows] of groups) {
+      const data = Buffer.allocUnsafe(rows.length * ENTRY_BYTES);
+      const seen = new Set<number>();
+      let at = 0;
+      for (const k of rows) {
+        const slot = (this.ids[q.slot[k] as number] as number) % CHUNK;
+        // The same minute twice (closed, then a late sample reopened it): the first is kept, as on disk.
+        if (seen.has(slot)) continue;
+        seen.add(slot);
+        at = data.writeDoubleLE(slot, at);
+        at = data.writeDoubleLE(q.count[k] as number, at);
+        at = data.writeDoubleLE(q.min[k] as number, at);
+        at = data.writeDoubleLE(q.max[k] as number, at);
+        at = data.writeDoubleLE(q.avg[k] as number, at);
+        at = data.writeDoubleLE(q.last[k] as number, at);
+      }
+      this.upsertChunk.run(Math.floor(g / 2 ** 26), (g % 2 ** 26) * MINUTE_MS, data.subarray(0, at));
+    }
+  }
 
   /** Rollups waiting to be written. */
   get pendingRollups(): number {
@@ -581,8 +657,6 @@ export class MetricsHistory {
   }
 }
 
-/** Rollup rows per INSERT statement (a divisor of 128, so that the clock is looked at every 128 rows). */
-const ROLLUP_BATCH = 32;
 
 function grownU8(a: Uint8Array, n: number): Uint8Array<ArrayBuffer> {
   const b = new Uint8Array(n);

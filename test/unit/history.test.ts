@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { counterRate } from "../../collector/history/rate.js";
 import { MinuteSlab, RollupQueue } from "../../collector/history/rollup.js";
@@ -245,6 +246,72 @@ describe("MetricsHistory", () => {
     expect(samples).toEqual([7, 8]);
     expect(h.stats.series).toBe(1);
     h.close();
+  });
+
+  it("reads back every series' minutes when a chunk's minute is written over several flushes, and deletes them past the retention", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0, retentionMs: 10 * 60_000 });
+    const start = T0 - (T0 % 60_000);
+    const many = (v: number) => Array.from({ length: 150 }, (_, i) => ({ name: "m", type: "gauge" as const, unit: "1", points: [{ attributes: { i }, value: v + i }] }));
+    for (let k = 0; k <= 3; k++) h.append(env(k + 1, start + k * 60_000, many(k * 1000)));
+    // Flushes of 7 rows: most chunk minutes are written in pieces, merged on disk.
+    let written = 0;
+    for (let n; (n = h.flush(7)) > 0; ) written += n;
+    expect(written).toBe(450);
+    const stored = h.storedSeries("m");
+    const rows = h.rollups(stored.map((x) => x.id), start, start + 10 * 60_000);
+    for (const x of stored) {
+      const i = Number(x.labels.i);
+      expect(rows.get(x.id)?.map((r) => [r.minute, r.last, r.count])).toEqual([0, 1, 2].map((k) => [start + k * 60_000, k * 1000 + i, 1]));
+    }
+    expect(h.rollups([stored[0]!.id], start + 60_000, start + 60_000).get(stored[0]!.id)).toHaveLength(1);
+    h.maintain(start + 12 * 60_000); // closes the last minutes (quiet), deletes those before start + 2 min
+    h.flush();
+    const left = h.rollups(stored.map((x) => x.id), 0, Infinity);
+    expect(left.size).toBe(150);
+    for (const r of left.values()) expect(r.map((x) => x.minute)).toEqual([start + 2 * 60_000, start + 3 * 60_000]);
+    h.close();
+  });
+
+  it.each([false, true])("keeps the first of a minute stored twice (a late sample reopened it; flushed in between: %s)", (flushBetween) => {
+    const h = new MetricsHistory(":memory:", { now: () => T0 });
+    const start = T0 - (T0 % 60_000);
+    const mem = (v: number) => [{ name: "system.memory.limit", type: "updowncounter" as const, unit: "By", points: [{ value: v }] }];
+    h.append(env(1, start, mem(1)));
+    h.append(env(2, start + 10_000, mem(3)));
+    h.maintain(start + 3 * 60_000); // quiet: the minute is closed
+    if (flushBetween) expect(h.flush()).toBe(1);
+    h.append(env(3, start + 20_000, mem(9)));
+    h.maintain(start + 3 * 60_000);
+    h.flush();
+    const [stored] = h.storedSeries("system.memory.limit");
+    expect(h.rollups([stored!.id], start, start).get(stored!.id)).toEqual([{ minute: start, min: 1, max: 3, avg: 2, last: 3, count: 2 }]);
+    h.close();
+  });
+
+  it("still reads rollups stored one row per series by earlier versions", () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigie-history-unit-"));
+    const file = path.join(dir, "history.db");
+    const start = T0 - (T0 % 60_000);
+    const mem = (v: number) => [{ name: "system.memory.limit", type: "updowncounter" as const, unit: "By", points: [{ value: v }] }];
+    try {
+      let h = new MetricsHistory(file, { now: () => T0 });
+      h.append(env(1, start + 120_000, mem(5)));
+      h.append(env(2, start + 180_000, mem(6)));
+      h.flush();
+      h.close();
+      const db = new Database(file);
+      const { id } = db.prepare("SELECT id FROM series").get() as { id: number };
+      db.prepare("INSERT INTO rollups (series_id, minute, min, max, avg, last, count) VALUES (?, ?, 1, 2, 1.5, 2, 2)").run(id, start);
+      db.close();
+      h = new MetricsHistory(file, { now: () => T0 });
+      expect(h.rollups([id], start, start + 600_000).get(id)).toEqual([
+        { minute: start, min: 1, max: 2, avg: 1.5, last: 2, count: 2 },
+        { minute: start + 120_000, min: 5, max: 5, avg: 5, last: 5, count: 1 },
+      ]);
+      h.close();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("drops and counts series past its bound", () => {
