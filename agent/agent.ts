@@ -1,5 +1,5 @@
 import path from "node:path";
-import type { ResourceMetrics } from "../protocol/index.js";
+import { pointCount, type ResourceMetrics } from "../protocol/index.js";
 import { ATTR } from "../protocol/index.js";
 import { inSpan, Periodic, serveRoutes, type Logger, VIGIE_VERSION } from "../lib/index.js";
 import { HostSource, type HostFilters } from "./host/index.js";
@@ -123,7 +123,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       const name = (sources[i] as MetricSource).name;
       if (r.status === "fulfilled") {
         resources.push(...r.value);
-        metrics.samples.inc({ source: name }, r.value.reduce((n, rm) => n + rm.metrics.reduce((m, x) => m + x.points.length, 0), 0));
+        metrics.samples.inc({ source: name }, r.value.reduce((n, rm) => n + pointCount(rm), 0));
       } else {
         metrics.sourceErrors.inc({ source: name });
         log.warn({ source: name, err: (r.reason as Error).message }, "source failed this cycle");

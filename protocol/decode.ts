@@ -1,6 +1,7 @@
 import type { ZodIssue } from "zod";
 import { Envelope, MetricsHeader } from "./envelope.js";
 import { checkMetricsPayload } from "./metrics-check.js";
+import { EncodedResource } from "./encoded.js";
 import { MAX_MESSAGE_BYTES, SCHEMA, parseSubject } from "./subjects.js";
 
 /** Why a message was refused; stable codes, used as the dead-letter reason and a metric label. */
@@ -82,7 +83,18 @@ export function decode(data: Uint8Array | string, options: DecodeOptions = {}): 
 }
 
 export function encode(envelope: Envelope): Uint8Array {
-  return Buffer.from(JSON.stringify(envelope), "utf8");
+  if (envelope.kind !== "metrics" || !envelope.payload.resources.some((r) => r instanceof EncodedResource)) {
+    return Buffer.from(JSON.stringify(envelope), "utf8");
+  }
+  // Resources their source wrote as JSON go in as they are: the payload is the envelope's last key.
+  const { payload, ...header } = envelope;
+  let out = JSON.stringify(header);
+  out = `${out.slice(0, -1)},"payload":{"resources":[`;
+  payload.resources.forEach((r, i) => {
+    if (i > 0) out += ",";
+    out += r instanceof EncodedResource ? r.json : JSON.stringify(r);
+  });
+  return Buffer.from(`${out}]}}`, "utf8");
 }
 
 function fail(code: DecodeErrorCode, path: string, message: string): Decoded {

@@ -6,5 +6,6 @@ export * from "./subjects.js";
 export * from "./envelope.js";
 export * from "./checks.js";
 export * from "./decode.js";
+export * from "./encoded.js";
 export * from "./names.js";
 export * from "./metrics-check.js";

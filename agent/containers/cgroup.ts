@@ -41,10 +41,8 @@ export interface BlkioDevice {
 }
 
 
-/** USER_HZ, the unit of cpuacct.stat. 100 on every Linux architecture Vigie runs on. */
-const USER_HZ = 100;
 /** cgroup v1 writes "no limit" as the largest page-aligned int64 (9223372036854771712). */
-const V1_UNLIMITED = 2 ** 60;
+export const V1_UNLIMITED = 2 ** 60;
 
 /** `/proc/<pid>/cgroup`: the v2 path (`0::/…`) and the v1 path per controller. */
 export interface ProcCgroup {
@@ -66,90 +64,200 @@ export function parseProcCgroup(text: string): ProcCgroup {
   return out;
 }
 
-/** `key value` lines (cpu.stat, memory.stat, cpuacct.stat, memory.events, memory.oom_control). */
-export function parseKeyValues(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const sp = line.indexOf(" ");
-    if (sp <= 0) continue;
-    const v = Number(line.slice(sp + 1));
-    if (Number.isFinite(v)) out.set(line.slice(0, sp), v);
+/**
+ * The numbers of a few keys of a `key value` file (cpu.stat, memory.stat, cpuacct.stat,
+ * memory.events, memory.oom_control), read straight from its bytes: one pass, no strings.
+ * `out[i]` gets the value of `keys.keys[i]`, NaN when the file does not have it.
+ */
+export function scanKeyValues(buf: Uint8Array, len: number, keys: KeySet, out: Float64Array): void {
+  out.fill(Number.NaN);
+  let line = 0;
+  while (line < len) {
+    let sp = line;
+    while (sp < len && buf[sp] !== SPACE && buf[sp] !== NEWLINE) sp++;
+    let end = sp;
+    while (end < len && buf[end] !== NEWLINE) end++;
+    if (sp < end) {
+      const k = keys.find(buf, line, sp);
+      if (k >= 0) out[k] = parseDecimal(buf, sp + 1, end);
+    }
+    line = end + 1;
   }
-  return out;
+}
+
+/** The keys a scan looks for, as bytes, with an index by length for a quick rejection. */
+export class KeySet {
+  private readonly bytes: Uint8Array[];
+  constructor(readonly keys: readonly string[]) {
+    this.bytes = keys.map((k) => Buffer.from(k, "latin1"));
+  }
+
+  /** The index of the key `buf[start, end)`, or -1. */
+  find(buf: Uint8Array, start: number, end: number): number {
+    const n = end - start;
+    outer: for (let i = 0; i < this.bytes.length; i++) {
+      const k = this.bytes[i] as Uint8Array;
+      if (k.length !== n) continue;
+      for (let j = 0; j < n; j++) if (k[j] !== buf[start + j]) continue outer;
+      return i;
+    }
+    return -1;
+  }
 }
 
 /**
- * One key of a `key value` file, found without splitting the file: memory.stat has ~40 lines
- * and a cycle needs three or four of them.
+ * A non-negative decimal integer in `buf[start, end)` (surrounding blanks ignored); NaN when it
+ * is not one. Past 15 digits the text goes through `Number`, which rounds correctly, so a
+ * counter beyond 2^53 still never seems to go backwards.
  */
-export function keyValue(text: string, key: string): number | undefined {
-  let i = text.startsWith(`${key} `) ? 0 : text.indexOf(`\n${key} `);
-  if (i < 0) return undefined;
-  if (i > 0 || text[0] === "\n") i++;
-  const start = i + key.length + 1;
-  let end = text.indexOf("\n", start);
-  if (end < 0) end = text.length;
-  const v = Number(text.slice(start, end));
-  return Number.isFinite(v) ? v : undefined;
-}
-
-/** A single-number file; `max` (v2) and v1's huge "unlimited" become undefined. */
-export function parseLimit(text: string): number | undefined {
-  const t = text.trim();
-  if (t === "max" || t === "") return undefined;
-  const v = Number(t);
-  return Number.isFinite(v) && v < V1_UNLIMITED ? v : undefined;
-}
-
-export function parseNumber(text: string): number {
-  const v = Number(text.trim());
-  if (!Number.isFinite(v)) throw new Error(`not a number: ${JSON.stringify(text.slice(0, 40))}`);
+export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
+  while (start < end && isBlank(buf[start] as number)) start++;
+  while (end > start && isBlank(buf[end - 1] as number)) end--;
+  if (start === end) return Number.NaN;
+  if (end - start > 15) {
+    const text = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
+    return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  }
+  let v = 0;
+  for (let i = start; i < end; i++) {
+    const d = (buf[i] as number) - ZERO;
+    if (d < 0 || d > 9) return Number.NaN;
+    v = v * 10 + d;
+  }
   return v;
 }
 
-/** v1 `blkio.throttle.io_service_bytes_recursive` + `…io_serviced_recursive` (`8:0 Read 4096` lines). */
-export function parseV1Blkio(bytesText: string, opsText: string | undefined): BlkioDevice[] {
-  const devices = new Map<string, BlkioDevice>();
-  const get = (device: string) => {
-    let d = devices.get(device);
-    if (!d) devices.set(device, (d = { device, readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0 }));
-    return d;
-  };
-  const scan = (text: string, bytes: boolean) => {
-    for (const line of text.split("\n")) {
-      const [device, op, value] = line.split(" ");
-      if (!device || !op || value === undefined || !device.includes(":")) continue;
-      const v = Number(value);
-      if (op === "Read") get(device)[bytes ? "readBytes" : "readOps"] += v;
-      else if (op === "Write") get(device)[bytes ? "writeBytes" : "writeOps"] += v;
+/** A single-number file; `max` (v2), v1's huge "unlimited" and anything not a number become undefined. */
+export function limitFrom(buf: Uint8Array, len: number): number | undefined {
+  const v = parseDecimal(buf, 0, len);
+  return Number.isFinite(v) && v < V1_UNLIMITED ? v : undefined;
+}
+
+/**
+ * Adds v1 `blkio.throttle.io_service_bytes_recursive` (`bytes`) or `…io_serviced_recursive`
+ * lines (`8:0 Read 4096`) to the devices, found by their `major:minor`.
+ */
+export function scanV1Blkio(buf: Uint8Array, len: number, bytes: boolean, devices: BlkioDevice[]): void {
+  let line = 0;
+  while (line < len) {
+    let end = line;
+    while (end < len && buf[end] !== NEWLINE) end++;
+    const sp1 = indexOf(buf, SPACE, line, end);
+    const sp2 = sp1 < 0 ? -1 : indexOf(buf, SPACE, sp1 + 1, end);
+    if (sp2 > 0 && indexOf(buf, COLON, line, sp1) > 0) {
+      const op = buf[sp1 + 1] === R_UPPER && sp2 - sp1 === 5 ? "read" : buf[sp1 + 1] === W_UPPER && sp2 - sp1 === 6 ? "write" : undefined;
+      const v = parseDecimal(buf, sp2 + 1, end);
+      if (op && Number.isFinite(v)) {
+        const d = device(devices, buf, line, sp1);
+        if (op === "read" && bytes) d.readBytes += v;
+        else if (op === "read") d.readOps += v;
+        else if (bytes) d.writeBytes += v;
+        else d.writeOps += v;
+      }
     }
-  };
-  scan(bytesText, true);
-  if (opsText) scan(opsText, false);
-  return [...devices.values()];
+    line = end + 1;
+  }
 }
 
 /** v2 `io.stat`: `8:0 rbytes=… wbytes=… rios=… wios=… dbytes=… dios=…`. */
-export function parseV2IoStat(text: string): BlkioDevice[] {
-  const out: BlkioDevice[] = [];
-  for (const line of text.split("\n")) {
-    const fields = line.trim().split(" ");
-    const device = fields[0];
-    if (!device || !device.includes(":")) continue;
-    const d: BlkioDevice = { device, readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0 };
-    for (const f of fields.slice(1)) {
-      const eq = f.indexOf("=");
-      const v = Number(f.slice(eq + 1));
-      switch (f.slice(0, eq)) {
-        case "rbytes": d.readBytes = v; break;
-        case "wbytes": d.writeBytes = v; break;
-        case "rios": d.readOps = v; break;
-        case "wios": d.writeOps = v; break;
+export function scanV2IoStat(buf: Uint8Array, len: number): BlkioDevice[] {
+  const devices: BlkioDevice[] = [];
+  let line = 0;
+  while (line < len) {
+    let end = line;
+    while (end < len && buf[end] !== NEWLINE) end++;
+    const sp = indexOf(buf, SPACE, line, end);
+    const first = sp < 0 ? end : sp;
+    if (first > line && indexOf(buf, COLON, line, first) > 0) {
+      const d = device(devices, buf, line, first);
+      let f = first + 1;
+      while (f < end) {
+        let fe = indexOf(buf, SPACE, f, end);
+        if (fe < 0) fe = end;
+        const eq = indexOf(buf, EQUALS, f, fe);
+        if (eq > 0) {
+          const v = parseDecimal(buf, eq + 1, fe);
+          if (Number.isFinite(v)) {
+            const key = IO_STAT_KEYS.find(buf, f, eq);
+            if (key === 0) d.readBytes = v;
+            else if (key === 1) d.writeBytes = v;
+            else if (key === 2) d.readOps = v;
+            else if (key === 3) d.writeOps = v;
+          }
+        }
+        f = fe + 1;
       }
     }
-    out.push(d);
+    line = end + 1;
   }
-  return out;
+  return devices;
+}
+
+const IO_STAT_KEYS = new KeySet(["rbytes", "wbytes", "rios", "wios"]);
+
+/** The device `buf[start, end)` of the list, added when new. */
+function device(devices: BlkioDevice[], buf: Uint8Array, start: number, end: number): BlkioDevice {
+  for (const d of devices) if (sameText(d.device, buf, start, end)) return d;
+  const d: BlkioDevice = { device: Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1"), readBytes: 0, writeBytes: 0, readOps: 0, writeOps: 0 };
+  devices.push(d);
+  return d;
+}
+
+function sameText(text: string, buf: Uint8Array, start: number, end: number): boolean {
+  if (text.length !== end - start) return false;
+  for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) !== buf[start + i]) return false;
+  return true;
+}
+
+function indexOf(buf: Uint8Array, byte: number, start: number, end: number): number {
+  for (let i = start; i < end; i++) if (buf[i] === byte) return i;
+  return -1;
+}
+
+function isBlank(b: number): boolean {
+  return b === SPACE || b === NEWLINE || b === TAB || b === CR;
+}
+
+const SPACE = 0x20;
+const NEWLINE = 0x0a;
+const TAB = 0x09;
+const CR = 0x0d;
+const ZERO = 0x30;
+const COLON = 0x3a;
+const EQUALS = 0x3d;
+const R_UPPER = 0x52;
+const W_UPPER = 0x57;
+
+/** One key of a `key value` text (a convenience over `scanKeyValues`). */
+export function keyValue(text: string, key: string): number | undefined {
+  const out = new Float64Array(1);
+  const buf = Buffer.from(text, "latin1");
+  scanKeyValues(buf, buf.length, new KeySet([key]), out);
+  return Number.isNaN(out[0]) ? undefined : out[0];
+}
+
+/** `limitFrom` over a text. */
+export function parseLimit(text: string): number | undefined {
+  const buf = Buffer.from(text, "latin1");
+  return limitFrom(buf, buf.length);
+}
+
+/** Both v1 blkio files' texts as devices. */
+export function parseV1Blkio(bytesText: string, opsText: string | undefined): BlkioDevice[] {
+  const devices: BlkioDevice[] = [];
+  const bytes = Buffer.from(bytesText, "latin1");
+  scanV1Blkio(bytes, bytes.length, true, devices);
+  if (opsText !== undefined) {
+    const ops = Buffer.from(opsText, "latin1");
+    scanV1Blkio(ops, ops.length, false, devices);
+  }
+  return devices;
+}
+
+/** `scanV2IoStat` over a text. */
+export function parseV2IoStat(text: string): BlkioDevice[] {
+  const buf = Buffer.from(text, "latin1");
+  return scanV2IoStat(buf, buf.length);
 }
 
 /** A container's `/proc/<pid>/net/dev`: the host's parser, loopback left out (it never leaves the container). */
@@ -159,101 +267,3 @@ export function parseNetDev(text: string): InterfaceStats[] {
 
 const LOOPBACK = /^lo$/;
 
-/** The text of the files of one container's v1 cgroup (undefined: the file is not there). */
-export interface V1Files {
-  cpuacctUsage: string;
-  cpuacctStat?: string;
-  cpuStat?: string;
-  memoryUsage: string;
-  memoryLimit?: string;
-  memoryStat?: string;
-  memoryOomControl?: string;
-  blkioBytes?: string;
-  blkioOps?: string;
-  pidsCurrent?: string;
-}
-
-export function statsFromV1(files: V1Files): Omit<ContainerStats, "network"> {
-  const cpuacct = lookup(files.cpuacctStat);
-  const cpuStat = lookup(files.cpuStat);
-  const mem = lookup(files.memoryStat);
-  const usage = parseNumber(files.memoryUsage);
-  const inactiveFile = mem.get("total_inactive_file") ?? mem.get("inactive_file") ?? 0;
-  const throttledNs = cpuStat.get("throttled_time");
-  return {
-    cpu: {
-      totalSeconds: parseNumber(files.cpuacctUsage) / 1e9,
-      userSeconds: ticks(cpuacct.get("user")),
-      systemSeconds: ticks(cpuacct.get("system")),
-      periods: cpuStat.get("nr_periods"),
-      throttledPeriods: cpuStat.get("nr_throttled"),
-      throttledSeconds: throttledNs === undefined ? undefined : throttledNs / 1e9,
-    },
-    memory: {
-      usage,
-      workingSet: Math.max(0, usage - inactiveFile),
-      // memory.stat's hierarchical limit is the one in force (the tightest up the tree), and saves a read.
-      limit: limitOf(mem.get("hierarchical_memory_limit"), files.memoryLimit),
-      cache: mem.get("total_cache") ?? mem.get("cache"),
-      rss: mem.get("total_rss") ?? mem.get("rss"),
-      oomKills: lookup(files.memoryOomControl).get("oom_kill"),
-    },
-    blkio: files.blkioBytes ? parseV1Blkio(files.blkioBytes, files.blkioOps) : [],
-    pids: files.pidsCurrent === undefined ? undefined : parseNumber(files.pidsCurrent),
-  };
-}
-
-/** The text of the files of one container's v2 cgroup. */
-export interface V2Files {
-  cpuStat: string;
-  memoryCurrent: string;
-  memoryMax?: string;
-  memoryStat?: string;
-  memoryEvents?: string;
-  ioStat?: string;
-  pidsCurrent?: string;
-}
-
-export function statsFromV2(files: V2Files): Omit<ContainerStats, "network"> {
-  const cpu = lookup(files.cpuStat);
-  const mem = lookup(files.memoryStat);
-  const usage = parseNumber(files.memoryCurrent);
-  const usec = (k: string) => {
-    const v = cpu.get(k);
-    return v === undefined ? undefined : v / 1e6;
-  };
-  return {
-    cpu: {
-      totalSeconds: usec("usage_usec") ?? 0,
-      userSeconds: usec("user_usec"),
-      systemSeconds: usec("system_usec"),
-      periods: cpu.get("nr_periods"),
-      throttledPeriods: cpu.get("nr_throttled"),
-      throttledSeconds: usec("throttled_usec"),
-    },
-    memory: {
-      usage,
-      workingSet: Math.max(0, usage - (mem.get("inactive_file") ?? 0)),
-      limit: files.memoryMax === undefined ? undefined : parseLimit(files.memoryMax),
-      cache: mem.get("file"),
-      rss: mem.get("anon"),
-      oomKills: lookup(files.memoryEvents).get("oom_kill"),
-    },
-    blkio: files.ioStat ? parseV2IoStat(files.ioStat) : [],
-    pids: files.pidsCurrent === undefined ? undefined : parseNumber(files.pidsCurrent),
-  };
-}
-
-/** Key lookups into a `key value` file that may be absent. */
-function lookup(text: string | undefined): { get(key: string): number | undefined } {
-  return { get: (key) => (text === undefined ? undefined : keyValue(text, key)) };
-}
-
-function limitOf(hierarchical: number | undefined, file: string | undefined): number | undefined {
-  if (hierarchical !== undefined) return hierarchical < V1_UNLIMITED ? hierarchical : undefined;
-  return file === undefined ? undefined : parseLimit(file);
-}
-
-function ticks(v: number | undefined): number | undefined {
-  return v === undefined ? undefined : v / USER_HZ;
-}

@@ -7,7 +7,8 @@ import { EngineLink, isEngineDown, type DockerApi, type ListedContainer } from "
 import { splitAction, toVigieEvent, type DockerEvent } from "./events.js";
 import { detectLayout, resolveContainerCgroup, type CgroupLayout, type ContainerCgroup } from "./layout.js";
 import { containerResource, metaFromInspect, type ContainerMeta } from "./metadata.js";
-import { containerMetrics } from "./metrics.js";
+import { encodeContainer } from "./metrics.js";
+import type { ContainerStats } from "./cgroup.js";
 import { ContainerFiles, readContainerStats } from "./reader.js";
 
 export interface ContainerSourceOptions {
@@ -37,11 +38,16 @@ export interface ContainerSourceOptions {
 
 interface Entry {
   meta: ContainerMeta;
-  resource: Attributes;
+  /** The container's resource attributes as JSON, written once. */
+  resourceJson: string;
   cgroup: ContainerCgroup | undefined;
   /** `/proc/<pid>/net/dev` under the host root, when the container has its own network namespace. */
   netDevFile: string | undefined;
   files: ContainerFiles;
+  /** The last cycle's numbers. */
+  stats: ContainerStats | undefined;
+  /** An `oom` event came: read the OOM kill count at the next cycle. */
+  oomPending: boolean;
 }
 
 /**
@@ -97,6 +103,8 @@ export class ContainerSource implements MetricSource {
   }
 
   async sample(): Promise<ResourceMetrics[]> {
+    // The OOM kill count changes only with an `oom` event: it is read after one, and with each list.
+    let listed = false;
     if (!this.streamConnected || ++this.cyclesSinceList >= (this.options.listEveryCycles ?? 6)) {
       let list: ListedContainer[];
       try {
@@ -105,6 +113,7 @@ export class ContainerSource implements MetricSource {
         return []; // the engine is down: said once by the link, and by the docker_up metric
       }
       this.cyclesSinceList = 0;
+      listed = true;
       this.reconcile(list);
     }
     if (this.layout === null) this.layout = detectLayout(this.options.hostRoot);
@@ -114,12 +123,14 @@ export class ContainerSource implements MetricSource {
     for (const [id, entry] of this.cache) {
       entry.cgroup ??= this.resolveCgroup(entry.meta);
       if (!entry.cgroup) continue;
-      const stats = readContainerStats(entry.cgroup, entry.netDevFile, entry.files);
+      const stats = readContainerStats(entry.cgroup, entry.netDevFile, entry.files, { oomKills: listed || entry.oomPending, previous: entry.stats });
+      entry.stats = stats;
+      entry.oomPending = false;
       if (!stats) {
         this.forget(id); // stopped since it was listed; looked at afresh if it is back
         continue;
       }
-      out.push({ resource: entry.resource, metrics: containerMetrics(stats, entry.meta) });
+      out.push(encodeContainer(entry.resourceJson, stats, entry.meta));
     }
     return out;
   }
@@ -167,7 +178,7 @@ export class ContainerSource implements MetricSource {
         // A die or destroy that came while the inspect was on its way has the last word.
         if (!this.toInspect.delete(id) || meta.pid <= 0) return;
         this.forget(id);
-        this.cache.set(id, { meta, resource: containerResource(meta, this.options.resource), cgroup: undefined, netDevFile: this.netDevFile(meta), files: new ContainerFiles() });
+        this.cache.set(id, { meta, resourceJson: JSON.stringify(containerResource(meta, this.options.resource)), cgroup: undefined, netDevFile: this.netDevFile(meta), files: new ContainerFiles(), stats: undefined, oomPending: false });
       }),
     );
   }
@@ -325,7 +336,10 @@ export class ContainerSource implements MetricSource {
         if (entry && detail) entry.meta.health = detail;
         break;
       case "oom":
-        if (entry) entry.meta.oomKilled = true;
+        if (entry) {
+          entry.meta.oomKilled = true;
+          entry.oomPending = true;
+        }
         break;
     }
     const event = toVigieEvent(ev, this.options.resource);

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { keyValue, parseKeyValues, parseLimit, parseNetDev, parseProcCgroup, parseV1Blkio, parseV2IoStat } from "../../agent/containers/cgroup.js";
+import { KeySet, keyValue, parseDecimal, parseLimit, parseNetDev, parseProcCgroup, parseV1Blkio, parseV2IoStat, scanKeyValues } from "../../agent/containers/cgroup.js";
 import { candidatePaths, detectLayout, resolveContainerCgroup } from "../../agent/containers/layout.js";
 import { readContainerStats } from "../../agent/containers/reader.js";
 
@@ -56,7 +56,21 @@ describe("cgroup parsers", () => {
   });
 
   it("skips lines without a number in key-value files", () => {
-    expect([...parseKeyValues("a 1\nb x\n\nc 3\n")]).toEqual([["a", 1], ["c", 3]]);
+    const text = Buffer.from("a 1\nb x\n\nc 3\nd\n", "latin1");
+    const out = new Float64Array(5);
+    scanKeyValues(text, text.length, new KeySet(["a", "b", "c", "d", "e"]), out);
+    expect([...out]).toEqual([1, Number.NaN, 3, Number.NaN, Number.NaN]);
+  });
+
+  it("reads decimal numbers from bytes, exactly up to 2^53 and rounded like Number beyond", () => {
+    const n = (text: string) => parseDecimal(Buffer.from(text, "latin1"), 0, text.length);
+    expect(n("0")).toBe(0);
+    expect(n(" 655921366\n")).toBe(655921366);
+    expect(n("9007199254740993")).toBe(Number("9007199254740993"));
+    expect(n("9223372036854771712")).toBe(9223372036854771712);
+    expect(n("12a")).toBeNaN();
+    expect(n("-1")).toBeNaN();
+    expect(n("")).toBeNaN();
   });
 });
 

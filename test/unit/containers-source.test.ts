@@ -1,4 +1,5 @@
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { PassThrough } from "node:stream";
 import { pino } from "pino";
@@ -184,5 +185,29 @@ describe("ContainerSource", () => {
     expect(engine.lists).toBe(1);
     await s.sample();
     expect(engine.lists).toBe(2); // the safety-net list, three cycles after the first
+  });
+  it("reads the OOM kill count after an oom event and with each list, and carries it over in between", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "vigie-oom-"));
+    try {
+      cpSync(ROOT, root, { recursive: true });
+      const eventsFile = path.join(root, "sys/fs/cgroup/system.slice", `docker-${ID}.scope`, "memory.events");
+      const engine = new FakeEngine();
+      const events: Event[] = [];
+      source = new ContainerSource({ api: engine, hostRoot: root, resource: BASE, log: silent, onEvents: (e) => events.push(...e), eventBatchMs: 1, listEveryCycles: 3 });
+      const s = source;
+      s.start();
+      await until("the events stream", () => engine.streams.length === 1);
+      const oomKills = async () => (await s.sample())[0]?.metrics.find((m) => m.name === "vigie.container.oom_kills")?.points[0]?.value;
+      expect(await oomKills()).toBe(2); // listed: read
+      writeFileSync(eventsFile, "low 0\nhigh 0\nmax 9\noom 3\noom_kill 3\n");
+      expect(await oomKills()).toBe(2); // no event, no list: the last count
+      engine.streams[0]!.write(JSON.stringify({ Type: "container", Action: "oom", Actor: { ID, Attributes: {} }, timeNano: 5 }) + "\n");
+      await until("the oom event", () => events.some((e) => e.action === "oom"));
+      expect(await oomKills()).toBe(3); // read after the event
+      writeFileSync(eventsFile, "oom_kill 4\n");
+      expect(await oomKills()).toBe(4); // the safety-net list, three cycles after the first
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
