@@ -9,11 +9,15 @@ import { decode, encode, type EnvelopeOf } from "../../protocol/index.js";
 import { nodeBatch } from "./batch.js";
 
 /**
- * The collector's per-message work without NATS: decode, state store, latest, history, and the
- * rollup flush, on pre-encoded messages. Separates what the collector code costs from the
- * client and the server. Usage: node inproc.js [--nodes 100] [--containers 50] [--rounds 6]
+ * The collector's per-message work without NATS: decode, state store, latest, history, the
+ * rollup flush and the history's maintenance (every 15 s of simulated time, as the collector
+ * does), on messages encoded before each round. Separates what the collector code costs from the
+ * client, the server and a shared machine. Rounds are 10 s apart in simulated time, so every
+ * series closes a minute every six rounds; `--steady` last rounds (after the first minute's
+ * rollups, which register every series on disk) give the steady-state cost.
+ * Usage: node inproc.js [--nodes 100] [--containers 50] [--rounds 13] [--steady 6]
  */
-const { values: args } = parseArgs({ options: { nodes: { type: "string", default: "100" }, containers: { type: "string", default: "50" }, rounds: { type: "string", default: "6" } } });
+const { values: args } = parseArgs({ options: { nodes: { type: "string", default: "100" }, containers: { type: "string", default: "50" }, rounds: { type: "string", default: "13" }, steady: { type: "string", default: "6" } } });
 const nodes = Number(args.nodes);
 const containers = Number(args.containers);
 const rounds = Number(args.rounds);
@@ -28,7 +32,9 @@ const cpu = () => {
   const u = process.cpuUsage();
   return (u.user + u.system) / 1000;
 };
-const parts = { decode: 0, accept: 0, latest: 0, history: 0, flush: 0 };
+const parts = { decode: 0, accept: 0, latest: 0, history: 0, flush: 0, maintain: 0 };
+const perRound: number[] = [];
+let lastMaintain = t0;
 let messages = 0;
 const start = cpu();
 for (let r = 0; r < rounds; r++) {
@@ -61,13 +67,23 @@ for (let r = 0; r < rounds; r++) {
       history.flush(20_000);
       parts.flush += cpu() - t;
     }
+    if (clock - lastMaintain >= 15_000) {
+      t = cpu();
+      history.maintain(clock);
+      lastMaintain = clock;
+      parts.maintain += cpu() - t;
+    }
   }
   const t = cpu();
   while (history.flush(20_000) > 0);
   parts.flush += cpu() - t;
-  process.stdout.write(`round ${r + 1}: ${((cpu() - b0) / nodes).toFixed(2)} ms CPU per message\n`);
+  perRound.push((cpu() - b0) / nodes);
+  process.stdout.write(`round ${r + 1}: ${((cpu() - b0) / nodes).toFixed(2)} ms CPU per message; rollups written ${history.stats.rollupsWritten}\n`);
 }
 const total = cpu() - start;
+const steady = perRound.slice(-Number(args.steady));
+const steadyMs = steady.reduce((a, b) => a + b, 0) / steady.length;
+process.stdout.write(`steady state (last ${steady.length} rounds): ${steadyMs.toFixed(2)} ms CPU per message = ${(1000 / steadyMs).toFixed(1)} msg per CPU-second (${history.stats.series} series)\n`);
 process.stdout.write(`${messages} messages, ${(total / messages).toFixed(2)} ms CPU per message (${((1000 * messages) / total).toFixed(1)} msg per CPU-second); per message: ${Object.entries(parts).map(([k, v]) => `${k} ${(v / messages).toFixed(2)} ms`).join(", ")}; series ${history.stats.series}, rollups ${history.stats.rollupsWritten}\n`);
 history.close();
 store.close();
