@@ -101,6 +101,8 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         hostRoot: options.hostRoot,
         resource,
         log,
+        // The safety-net list (and the OOM kill counts read with it) once a minute, whatever the interval.
+        listEveryCycles: Math.max(1, Math.round(60_000 / options.intervalMs)),
         // Events go out at once, not at the next cycle: their own message, spooled like the rest.
         onEvents: (events) => {
           outbox.send("events", { events }, Date.now()).catch((err: unknown) => log.error({ err: (err as Error).message }, "cannot spool events"));

@@ -6,3 +6,4 @@ export * from "./promstats.js";
 export * from "./http.js";
 export * from "./tracing.js";
 export * from "./version.js";
+export * from "./open-files.js";

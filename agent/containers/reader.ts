@@ -1,63 +1,7 @@
-import { closeSync, openSync, readFileSync, readSync } from "node:fs";
 import path from "node:path";
+import { loadedBytes, OpenFiles } from "../../lib/index.js";
 import { KeySet, V1_UNLIMITED, limitFrom, parseDecimal, parseNetDev, scanKeyValues, scanV1Blkio, scanV2IoStat, type BlkioDevice, type ContainerStats } from "./cgroup.js";
 import type { ContainerCgroup } from "./layout.js";
-
-/** cgroup and /proc pseudo-files are small (memory.stat ~1.5 KB); one buffer serves every read. */
-const BUFFER = Buffer.allocUnsafe(64 * 1024);
-
-/**
- * The files of one container, kept open between cycles and read again from offset 0 with one
- * `pread` each: ~5 µs per file here against ~20 µs for readFileSync's open/fstat/read/close
- * (and fs.promises is slower still, reference/perf-baselines.md). A cgroup that was removed
- * answers ENODEV, which says the container is gone. `close()` when the container is forgotten.
- */
-export class ContainerFiles {
-  /** fd per file name (unique within one container); null when the file does not exist (not looked for again). */
-  private readonly fds = new Map<string, number | null>();
-
-  /**
-   * Reads `dir/name` into the shared buffer (`BUFFER`, valid until the next load) and returns
-   * how many bytes it holds, or -1 when the file does not exist (or no longer does).
-   */
-  load(dir: string, name: string): number {
-    let fd = this.fds.get(name);
-    if (fd === null) return -1;
-    if (fd === undefined) {
-      const file = path.join(dir, name);
-      try {
-        fd = openSync(file, "r");
-      } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        if (code === "EMFILE" || code === "ENFILE") return loadUncached(file); // out of descriptors: the slow way
-        if (isMissing(err)) {
-          this.fds.set(name, null);
-          return -1;
-        }
-        throw err;
-      }
-      this.fds.set(name, fd);
-    }
-    try {
-      const n = readSync(fd, BUFFER, 0, BUFFER.length, 0);
-      return n < BUFFER.length ? n : -1; // larger than any cgroup file Vigie reads
-    } catch (err) {
-      if (isMissing(err)) return -1;
-      throw err;
-    }
-  }
-
-  /** The text of `dir/name`, or undefined when it does not exist. */
-  read(dir: string, name: string): string | undefined {
-    const n = this.load(dir, name);
-    return n < 0 ? undefined : BUFFER.toString("latin1", 0, n);
-  }
-
-  close(): void {
-    for (const fd of this.fds.values()) if (fd !== null) closeSync(fd);
-    this.fds.clear();
-  }
-}
 
 /**
  * Reads one container's cgroup files (and its network namespace's `net/dev` when it has its
@@ -72,10 +16,10 @@ export class ContainerFiles {
 export function readContainerStats(
   cgroup: ContainerCgroup,
   netDevFile: string | undefined,
-  files?: ContainerFiles,
+  files?: OpenFiles,
   options: { oomKills?: boolean; previous?: ContainerStats } = {},
 ): ContainerStats | undefined {
-  const open = files ?? new ContainerFiles();
+  const open = files ?? new OpenFiles();
   try {
     const readOom = options.oomKills !== false || options.previous?.memory.oomKills === undefined;
     const stats = cgroup.version === 2 ? readV2(cgroup.dir, open, readOom) : readV1(cgroup.dirs, open, readOom);
@@ -102,14 +46,14 @@ const OOM_KILL = new KeySet(["oom_kill"]);
 const V2_CPU_STAT = new KeySet(["usage_usec", "user_usec", "system_usec", "nr_periods", "nr_throttled", "throttled_usec"]);
 const V2_MEMORY_STAT = new KeySet(["inactive_file", "file", "anon"]);
 
-function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: ContainerFiles, readOom: boolean): ContainerStats | undefined {
+function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: OpenFiles, readOom: boolean): ContainerStats | undefined {
   const load = (dir: string | undefined, file: string) => (dir === undefined ? -1 : files.load(dir, file));
   let n = load(dirs.cpuacct, "cpuacct.usage");
   if (n < 0) return undefined;
-  const totalNs = parseDecimal(BUFFER, 0, n);
+  const totalNs = parseDecimal(loadedBytes(), 0, n);
   n = load(dirs.memory, "memory.usage_in_bytes");
   if (n < 0) return undefined;
-  const usage = parseDecimal(BUFFER, 0, n);
+  const usage = parseDecimal(loadedBytes(), 0, n);
 
   const cpu: ContainerStats["cpu"] = { totalSeconds: totalNs / 1e9 };
   if (keyValues(load(dirs.cpuacct, "cpuacct.stat"), CPUACCT_STAT)) {
@@ -142,15 +86,15 @@ function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: C
   if (dirs.blkio !== undefined) {
     n = files.load(dirs.blkio, "blkio.throttle.io_service_bytes_recursive");
     if (n >= 0) {
-      scanV1Blkio(BUFFER, n, true, blkio);
+      scanV1Blkio(loadedBytes(), n, true, blkio);
       n = files.load(dirs.blkio, "blkio.throttle.io_serviced_recursive");
-      if (n >= 0) scanV1Blkio(BUFFER, n, false, blkio);
+      if (n >= 0) scanV1Blkio(loadedBytes(), n, false, blkio);
     }
   }
   return { cpu, memory, blkio, pids: loadNumber(load(dirs.pids, "pids.current")) };
 }
 
-function readV2(dir: string, files: ContainerFiles, readOom: boolean): ContainerStats | undefined {
+function readV2(dir: string, files: OpenFiles, readOom: boolean): ContainerStats | undefined {
   const load = (file: string) => files.load(dir, file);
   if (!keyValues(load("cpu.stat"), V2_CPU_STAT)) return undefined;
   const usec = (i: number) => (defined(VALUES[i]) === undefined ? undefined : (VALUES[i] as number) / 1e6);
@@ -164,7 +108,7 @@ function readV2(dir: string, files: ContainerFiles, readOom: boolean): Container
   };
   const n = load("memory.current");
   if (n < 0) return undefined;
-  const usage = parseDecimal(BUFFER, 0, n);
+  const usage = parseDecimal(loadedBytes(), 0, n);
   const memory: ContainerStats["memory"] = { usage, workingSet: usage, limit: loadLimit(load("memory.max")) };
   if (keyValues(load("memory.stat"), V2_MEMORY_STAT)) {
     memory.workingSet = Math.max(0, usage - (defined(VALUES[0]) ?? 0));
@@ -173,44 +117,26 @@ function readV2(dir: string, files: ContainerFiles, readOom: boolean): Container
   }
   if (readOom && keyValues(load("memory.events"), OOM_KILL)) memory.oomKills = defined(VALUES[0]);
   const io = load("io.stat");
-  const blkio = io < 0 ? [] : scanV2IoStat(BUFFER, io);
+  const blkio = io < 0 ? [] : scanV2IoStat(loadedBytes(), io);
   return { cpu, memory, blkio, pids: loadNumber(load("pids.current")) };
 }
 
 /** Scans the `n` bytes just loaded into VALUES; false when the file was missing. */
 function keyValues(n: number, keys: KeySet): boolean {
   if (n < 0) return false;
-  scanKeyValues(BUFFER, n, keys, VALUES);
+  scanKeyValues(loadedBytes(), n, keys, VALUES);
   return true;
 }
 
 function loadLimit(n: number): number | undefined {
-  return n < 0 ? undefined : limitFrom(BUFFER, n);
+  return n < 0 ? undefined : limitFrom(loadedBytes(), n);
 }
 
 function loadNumber(n: number): number | undefined {
-  return n < 0 ? undefined : defined(parseDecimal(BUFFER, 0, n));
+  return n < 0 ? undefined : defined(parseDecimal(loadedBytes(), 0, n));
 }
 
 /** NaN (not in the file, or not a number) as undefined. */
 function defined(v: number | undefined): number | undefined {
   return v === undefined || Number.isNaN(v) ? undefined : v;
-}
-
-function loadUncached(file: string): number {
-  try {
-    const data = readFileSync(file);
-    if (data.length >= BUFFER.length) return -1;
-    data.copy(BUFFER);
-    return data.length;
-  } catch (err) {
-    if (isMissing(err)) return -1;
-    throw err;
-  }
-}
-
-/** ENOENT, or ENODEV/ESRCH for a cgroup or process that is being torn down. */
-function isMissing(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === "ENOENT" || code === "ENODEV" || code === "ESRCH" || code === "ENOTDIR";
 }

@@ -1,7 +1,7 @@
 import { readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import type { Attributes, Event, ResourceMetrics } from "../../protocol/index.js";
-import type { Logger } from "../../lib/index.js";
+import { OpenFiles, type Logger } from "../../lib/index.js";
 import type { MetricSource } from "../source.js";
 import { EngineLink, isEngineDown, type DockerApi, type ListedContainer } from "./engine.js";
 import { splitAction, toVigieEvent, type DockerEvent } from "./events.js";
@@ -9,7 +9,7 @@ import { detectLayout, resolveContainerCgroup, type CgroupLayout, type Container
 import { containerResource, metaFromInspect, type ContainerMeta } from "./metadata.js";
 import { encodeContainer } from "./metrics.js";
 import type { ContainerStats } from "./cgroup.js";
-import { ContainerFiles, readContainerStats } from "./reader.js";
+import { readContainerStats } from "./reader.js";
 
 export interface ContainerSourceOptions {
   api: DockerApi;
@@ -31,7 +31,7 @@ export interface ContainerSourceOptions {
   /**
    * While the events stream is connected, the engine's container list is asked for only every
    * this many cycles, as a safety net: events keep the set current in between. Without the
-   * stream, the list is asked for every cycle. Default 6 (a minute at the default interval).
+   * stream, the list is asked for every cycle. Default 6; the agent makes it a minute's worth of cycles.
    */
   listEveryCycles?: number;
 }
@@ -43,7 +43,7 @@ interface Entry {
   cgroup: ContainerCgroup | undefined;
   /** `/proc/<pid>/net/dev` under the host root, when the container has its own network namespace. */
   netDevFile: string | undefined;
-  files: ContainerFiles;
+  files: OpenFiles;
   /** The last cycle's numbers. */
   stats: ContainerStats | undefined;
   /** An `oom` event came: read the OOM kill count at the next cycle. */
@@ -178,7 +178,7 @@ export class ContainerSource implements MetricSource {
         // A die or destroy that came while the inspect was on its way has the last word.
         if (!this.toInspect.delete(id) || meta.pid <= 0) return;
         this.forget(id);
-        this.cache.set(id, { meta, resourceJson: JSON.stringify(containerResource(meta, this.options.resource)), cgroup: undefined, netDevFile: this.netDevFile(meta), files: new ContainerFiles(), stats: undefined, oomPending: false });
+        this.cache.set(id, { meta, resourceJson: JSON.stringify(containerResource(meta, this.options.resource)), cgroup: undefined, netDevFile: this.netDevFile(meta), files: new OpenFiles(), stats: undefined, oomPending: false });
       }),
     );
   }

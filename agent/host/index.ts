@@ -17,6 +17,7 @@ export interface HostSourceOptions extends HostFilters {
 interface HostReader {
   facts(): Record<string, string> | Promise<Record<string, string>>;
   sample(): Promise<Metric[]>;
+  close?(): void;
 }
 
 /**
@@ -49,5 +50,9 @@ export class HostSource implements MetricSource {
     this.facts ??= Promise.resolve(reader.facts()).catch(() => ({}));
     const [facts, metrics] = await Promise.all([this.facts, reader.sample()]);
     return [{ resource: { ...facts, ...this.options.resource }, metrics }];
+  }
+
+  async close(): Promise<void> {
+    (await this.reader).close?.();
   }
 }

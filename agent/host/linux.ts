@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync, stat, statfs } from "node:fs";
+import { OpenFiles } from "../../lib/index.js";
 import os from "node:os";
 import path from "node:path";
 import type { Metric } from "../../protocol/index.js";
@@ -72,6 +73,8 @@ export class LinuxHost {
   /** Mount points whose device number disagrees with the table even when it is fresh (not checked). */
   private readonly unverifiable = new Set<string>();
   private readonly fs: FsPort;
+  /** The /proc files read every cycle, kept open. */
+  private readonly files = new OpenFiles();
   private readonly statfsTimeoutMs: number;
   /** Under a host root other than `/`, a mount made after the agent started may not be visible. */
   private readonly verifyMounts: boolean;
@@ -98,14 +101,14 @@ export class LinuxHost {
   }
 
   async sample(): Promise<Metric[]> {
-    const stat = parseProcStat(readFileSync(this.path("proc/stat"), "utf8"));
-    const meminfo = parseMeminfo(readFileSync(this.path("proc/meminfo"), "utf8"));
-    const load = parseLoadavg(this.read("proc/loadavg") ?? "");
-    const uptime = parseUptime(this.read("proc/uptime") ?? "");
-    const diskstats = this.read("proc/diskstats");
+    const stat = parseProcStat(this.required("proc/stat"));
+    const meminfo = parseMeminfo(this.required("proc/meminfo"));
+    const load = parseLoadavg(this.files.read(this.root, "proc/loadavg") ?? "");
+    const uptime = parseUptime(this.files.read(this.root, "proc/uptime") ?? "");
+    const diskstats = this.files.read(this.root, "proc/diskstats");
     // proc/net/dev is the reader's own network namespace; under a host root (the agent in a
     // container, maybe on an overlay network) the host's is that of its pid 1.
-    const netdev = (this.verifyMounts ? this.read("proc/1/net/dev") : undefined) ?? this.read("proc/net/dev");
+    const netdev = (this.verifyMounts ? this.files.read(this.root, "proc/1/net/dev", "utf8") : undefined) ?? this.files.read(this.root, "proc/net/dev", "utf8");
     const fresh = this.selected === undefined || this.mountsChanged || ++this.selectedAge >= MOUNT_TABLE_EVERY;
     if (fresh) {
       this.selected = selectMounts(this.readMounts(), { excludeTypes: this.filters.fsTypes, excludeMountPoints: this.filters.mountPoints });
@@ -126,6 +129,18 @@ export class LinuxHost {
     ];
   }
 
+  /** Closes the files kept open between cycles. */
+  close(): void {
+    this.files.close();
+  }
+
+  /** A file every Linux has: its absence is an error. */
+  private required(relative: string): string {
+    const text = this.files.read(this.root, relative);
+    if (text === undefined) throw new Error(`${this.path(relative)} cannot be read`);
+    return text;
+  }
+
   private path(relative: string): string {
     return path.join(this.root, relative);
   }
@@ -138,7 +153,8 @@ export class LinuxHost {
   private readMounts(): Mount[] {
     for (let i = this.mountTable; i < MOUNT_TABLES.length; i++) {
       const [file, parse] = MOUNT_TABLES[i] as (typeof MOUNT_TABLES)[number];
-      const text = this.read(file);
+      // Mount points may hold any bytes but the few the table escapes: read as UTF-8.
+      const text = this.files.read(this.root, file, "utf8");
       if (text !== undefined) {
         this.mountTable = i;
         return parse(text);
