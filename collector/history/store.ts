@@ -22,7 +22,10 @@ export interface HistoryOptions {
 
 export const HISTORY_DEFAULTS = { windowMs: 3_600_000, intervalMs: 10_000, retentionMs: 7 * 86_400_000, maxSeries: 500_000 } as const;
 
-/** One series in memory, as the queries see it (a view made on demand; the data live in columns). */
+/**
+ * One series in memory, as the queries see it (a view made on demand; the data live in columns).
+ * Counters hold per-second rates, derived on arrival.
+ */
 export interface Series {
   /** Canonical identity: metric and sorted labels (what is stored on disk). */
   key: string;
@@ -121,7 +124,7 @@ CREATE INDEX IF NOT EXISTS rollup_chunks_minute ON rollup_chunks (minute);
 const CHUNK = 64;
 const ENTRY_BYTES = 48;
 
-/** An entry's fields, in blob order after the place in the chunk. */
+/** Calls `each` for every entry of a chunk row: the series' place in the chunk, and its minute's figures. */
 function readEntries(data: Buffer, minute: number, each: (slot: number, r: Rollup) => void): void {
   for (let at = 0; at + ENTRY_BYTES <= data.length; at += ENTRY_BYTES) {
     each(data.readDoubleLE(at), { minute, min: data.readDoubleLE(at + 16), max: data.readDoubleLE(at + 24), avg: data.readDoubleLE(at + 32), last: data.readDoubleLE(at + 40), count: data.readDoubleLE(at + 8) });
