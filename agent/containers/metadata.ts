@@ -27,6 +27,8 @@ export interface ContainerMeta {
   oomKilled: boolean;
   /** `host`, `none`, `container:<id>`, `default`, a network name, … */
   networkMode: string;
+  /** The container has a CPU quota (`--cpus`, `--cpu-quota`, a service's CPU limit): it can be throttled. */
+  cpuLimited: boolean;
 }
 
 /** The parts of `GET /containers/{id}/json` Vigie reads. */
@@ -35,7 +37,7 @@ export interface InspectInfo {
   Name: string;
   RestartCount?: number;
   Config?: { Image?: string; Labels?: Record<string, string> | null };
-  HostConfig?: { NetworkMode?: string };
+  HostConfig?: { NetworkMode?: string; NanoCpus?: number; CpuQuota?: number };
   State?: { Status?: string; Pid?: number; StartedAt?: string; OOMKilled?: boolean; Health?: { Status?: string } };
 }
 
@@ -54,6 +56,7 @@ export function metaFromInspect(info: InspectInfo): ContainerMeta {
     restartCount: info.RestartCount ?? 0,
     oomKilled: info.State?.OOMKilled ?? false,
     networkMode: info.HostConfig?.NetworkMode ?? "default",
+    cpuLimited: (info.HostConfig?.NanoCpus ?? 0) > 0 || (info.HostConfig?.CpuQuota ?? 0) > 0,
   };
 }
 

@@ -32,7 +32,7 @@ export function encodeContainer(resourceJson: string, stats: ContainerStats, met
 
   const network = stats.network;
   if (network && network.length > 0) {
-    const dirs = network.map((n) => directions(ATTR.networkInterfaceName, n.name, ATTR.networkIoDirection, "receive", "transmit"));
+    const dirs = network.map((n) => directions(INTERFACES, ATTR.networkInterfaceName, n.name, ATTR.networkIoDirection, "receive", "transmit"));
     w.each(H.netIo, dirs, network, (n) => n.rxBytes, (n) => n.txBytes);
     w.each(H.netPackets, dirs, network, (n) => n.rxPackets, (n) => n.txPackets);
     w.each(H.netErrors, dirs, network, (n) => n.rxErrors, (n) => n.txErrors);
@@ -41,15 +41,15 @@ export function encodeContainer(resourceJson: string, stats: ContainerStats, met
 
   const blkio = stats.blkio;
   if (blkio.length > 0) {
-    const dirs = blkio.map((d) => directions(ATTR.device, d.device, ATTR.diskIoDirection, "read", "write"));
+    const dirs = blkio.map((d) => directions(DEVICES, ATTR.device, d.device, ATTR.diskIoDirection, "read", "write"));
     w.each(H.diskIo, dirs, blkio, (d) => d.readBytes, (d) => d.writeBytes);
     w.each(H.diskOps, dirs, blkio, (d) => d.readOps, (d) => d.writeOps);
   }
 
   w.single(H.pids, stats.pids);
   w.single(H.restarts, meta.restartCount);
-  w.labelled(H.state, `{${JSON.stringify(ATTR.containerState)}:${JSON.stringify(meta.state)}}`, 1);
-  w.labelled(H.health, `{${JSON.stringify(ATTR.containerHealthStatus)}:${JSON.stringify(meta.health)}}`, 1);
+  w.labelled(H.state, attributeJson(STATES, ATTR.containerState, meta.state), 1);
+  w.labelled(H.health, attributeJson(HEALTHS, ATTR.containerHealthStatus, meta.health), 1);
   if (meta.startedAt !== undefined) w.single(H.startTime, meta.startedAt / 1000);
   return w.done();
 }
@@ -87,9 +87,34 @@ const H = {
 /** The attribute objects (as JSON) of a pair of points that differ in their direction. */
 type Directions = readonly [string, string];
 
-function directions(key: string, value: string, directionKey: string, first: string, second: string): Directions {
+/**
+ * The few values seen (states, health statuses, interface and device names) keep their JSON:
+ * made once, not every cycle. Each memo is emptied should it ever grow past a bound.
+ */
+class Memo<T> {
+  private readonly map = new Map<string, T>();
+  get(key: string, make: () => T): T {
+    let v = this.map.get(key);
+    if (v === undefined) {
+      if (this.map.size >= 1024) this.map.clear();
+      this.map.set(key, (v = make()));
+    }
+    return v;
+  }
+}
+
+const STATES = new Memo<string>();
+const HEALTHS = new Memo<string>();
+const INTERFACES = new Memo<Directions>();
+const DEVICES = new Memo<Directions>();
+
+function attributeJson(memo: Memo<string>, key: string, value: string): string {
+  return memo.get(value, () => JSON.stringify({ [key]: value }));
+}
+
+function directions(memo: Memo<Directions>, key: string, value: string, directionKey: string, first: string, second: string): Directions {
   const attrs = (direction: string): Attributes => ({ [key]: value, [directionKey]: direction });
-  return [JSON.stringify(attrs(first)), JSON.stringify(attrs(second))];
+  return memo.get(value, () => [JSON.stringify(attrs(first)), JSON.stringify(attrs(second))]);
 }
 
 const USER_SYSTEM: Directions = [JSON.stringify({ [ATTR.cpuMode]: "user" }), JSON.stringify({ [ATTR.cpuMode]: "system" })];

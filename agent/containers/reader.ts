@@ -11,20 +11,29 @@ import type { ContainerCgroup } from "./layout.js";
  * Returns undefined when the cgroup is gone (the container stopped since it was listed).
  *
  * `previous` are the stats of the cycle before: with `oomKills: false`, the OOM kill count is
- * taken from them instead of read (it changes only with an `oom` event, which says to read it).
+ * taken from them instead of read (it changes only with an `oom` event, which says to read it);
+ * with `throttling: false`, so are the CFS period and throttling counters of a cgroup v1 (they
+ * move only under a CPU quota; the engine says when a container's limits change).
  */
 export function readContainerStats(
   cgroup: ContainerCgroup,
   netDevFile: string | undefined,
   files?: OpenFiles,
-  options: { oomKills?: boolean; previous?: ContainerStats } = {},
+  options: { oomKills?: boolean; throttling?: boolean; previous?: ContainerStats } = {},
 ): ContainerStats | undefined {
   const open = files ?? new OpenFiles();
+  const previous = options.previous;
   try {
-    const readOom = options.oomKills !== false || options.previous?.memory.oomKills === undefined;
-    const stats = cgroup.version === 2 ? readV2(cgroup.dir, open, readOom) : readV1(cgroup.dirs, open, readOom);
+    const readOom = options.oomKills !== false || previous?.memory.oomKills === undefined;
+    const readThrottling = options.throttling !== false || previous === undefined;
+    const stats = cgroup.version === 2 ? readV2(cgroup.dir, open, readOom) : readV1(cgroup.dirs, open, readOom, readThrottling);
     if (!stats) return undefined;
-    if (!readOom) stats.memory.oomKills = options.previous?.memory.oomKills;
+    if (!readOom) stats.memory.oomKills = previous?.memory.oomKills;
+    if (!readThrottling && cgroup.version === 1 && previous) {
+      stats.cpu.periods = previous.cpu.periods;
+      stats.cpu.throttledPeriods = previous.cpu.throttledPeriods;
+      stats.cpu.throttledSeconds = previous.cpu.throttledSeconds;
+    }
     if (netDevFile === undefined) return stats;
     const netDev = open.read(path.dirname(netDevFile), path.basename(netDevFile));
     stats.network = netDev === undefined ? undefined : parseNetDev(netDev);
@@ -46,7 +55,7 @@ const OOM_KILL = new KeySet(["oom_kill"]);
 const V2_CPU_STAT = new KeySet(["usage_usec", "user_usec", "system_usec", "nr_periods", "nr_throttled", "throttled_usec"]);
 const V2_MEMORY_STAT = new KeySet(["inactive_file", "file", "anon"]);
 
-function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: OpenFiles, readOom: boolean): ContainerStats | undefined {
+function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: OpenFiles, readOom: boolean, readThrottling: boolean): ContainerStats | undefined {
   const load = (dir: string | undefined, file: string) => (dir === undefined ? -1 : files.load(dir, file));
   let n = load(dirs.cpuacct, "cpuacct.usage");
   if (n < 0) return undefined;
@@ -60,7 +69,7 @@ function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: O
     cpu.userSeconds = defined(VALUES[0]) === undefined ? undefined : (VALUES[0] as number) / USER_HZ;
     cpu.systemSeconds = defined(VALUES[1]) === undefined ? undefined : (VALUES[1] as number) / USER_HZ;
   }
-  if (keyValues(load(dirs.cpu, "cpu.stat"), V1_CPU_STAT)) {
+  if (readThrottling && keyValues(load(dirs.cpu, "cpu.stat"), V1_CPU_STAT)) {
     cpu.periods = defined(VALUES[0]);
     cpu.throttledPeriods = defined(VALUES[1]);
     cpu.throttledSeconds = defined(VALUES[2]) === undefined ? undefined : (VALUES[2] as number) / 1e9;

@@ -123,7 +123,7 @@ export class ContainerSource implements MetricSource {
     for (const [id, entry] of this.cache) {
       entry.cgroup ??= this.resolveCgroup(entry.meta);
       if (!entry.cgroup) continue;
-      const stats = readContainerStats(entry.cgroup, entry.netDevFile, entry.files, { oomKills: listed || entry.oomPending, previous: entry.stats });
+      const stats = readContainerStats(entry.cgroup, entry.netDevFile, entry.files, { oomKills: listed || entry.oomPending, throttling: entry.meta.cpuLimited, previous: entry.stats });
       entry.stats = stats;
       entry.oomPending = false;
       if (!stats) {
@@ -319,7 +319,8 @@ export class ContainerSource implements MetricSource {
     switch (action) {
       case "start":
       case "restart":
-        // A new pid and restart count: the next cycle inspects it afresh.
+      case "update":
+        // A new pid and restart count, or new limits: the next cycle inspects it afresh.
         this.forget(id);
         this.toInspect.add(id);
         break;

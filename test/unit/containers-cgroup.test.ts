@@ -1,4 +1,6 @@
-import { readFileSync } from "node:fs";
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import { OpenFiles } from "../../lib/index.js";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { KeySet, keyValue, parseDecimal, parseLimit, parseNetDev, parseProcCgroup, parseV1Blkio, parseV2IoStat, scanKeyValues } from "../../agent/containers/cgroup.js";
@@ -106,6 +108,29 @@ describe("v1 tree captured from the live engine (cgroupfs driver)", () => {
     expect(s.blkio).toEqual([{ device: "8:0", readBytes: 4096, writeBytes: 20971520, readOps: 1, writeOps: 160 }]);
     expect(s.pids).toBe(2);
     expect(s.network?.map((n) => [n.name, n.rxBytes, n.txBytes, n.rxErrors, n.txDropped])).toEqual([["eth0", 123456, 65432, 1, 4]]);
+  });
+
+  it("carries the throttling counters and the OOM kill count over from the cycle before when told not to read them", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "vigie-v1-"));
+    try {
+      cpSync(f.root, root, { recursive: true });
+      const cg = resolveContainerCgroup(detectLayout(root)!, f.procCgroup, f.id);
+      if (cg?.version !== 1) throw new Error("expected v1");
+      const files = new OpenFiles();
+      const first = readContainerStats(cg, undefined, files)!;
+      expect(first.cpu.throttledPeriods).toBe(12);
+      writeFileSync(path.join(cg.dirs.cpu!, "cpu.stat"), "nr_periods 30\nnr_throttled 20\nthrottled_time 900000000\n");
+      writeFileSync(path.join(cg.dirs.memory, "memory.oom_control"), "oom_kill_disable 0\nunder_oom 0\noom_kill 4\n");
+      writeFileSync(path.join(cg.dirs.cpuacct, "cpuacct.usage"), "755921366\n");
+      const carried = readContainerStats(cg, undefined, files, { oomKills: false, throttling: false, previous: first })!;
+      expect(carried.cpu).toEqual({ ...first.cpu, totalSeconds: 0.755921366 }); // the rest read afresh
+      expect(carried.memory.oomKills).toBe(0);
+      const read = readContainerStats(cg, undefined, files, { previous: carried })!;
+      expect([read.cpu.periods, read.cpu.throttledPeriods, read.cpu.throttledSeconds, read.memory.oomKills]).toEqual([30, 20, 0.9, 4]);
+      files.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it("reports the container gone, not zero, when its cgroup has vanished", () => {

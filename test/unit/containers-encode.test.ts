@@ -16,6 +16,7 @@ const meta = (over: Partial<ContainerMeta> = {}): ContainerMeta => ({
   restartCount: 3,
   oomKilled: false,
   networkMode: "bridge",
+  cpuLimited: false,
   ...over,
 });
 

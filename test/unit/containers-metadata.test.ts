@@ -57,6 +57,13 @@ describe("container resource attributes", () => {
     expect(metaFromInspect({ Id: "x", Name: "/x", State: { StartedAt: "0001-01-01T00:00:00Z" } }).startedAt).toBeUndefined();
   });
 
+  it("knows a container with a CPU quota (--cpus, a service's limit, --cpu-quota) from one without", () => {
+    expect(metaFromInspect({ Id: "a", Name: "/a", HostConfig: { NanoCpus: 500_000_000 } }).cpuLimited).toBe(true);
+    expect(metaFromInspect({ Id: "b", Name: "/b", HostConfig: { CpuQuota: 50_000 } }).cpuLimited).toBe(true);
+    expect(metaFromInspect({ Id: "c", Name: "/c", HostConfig: { NanoCpus: 0, CpuQuota: 0 } }).cpuLimited).toBe(false);
+    expect(metaFromInspect({ Id: "d", Name: "/d", HostConfig: { CpuQuota: -1 } }).cpuLimited).toBe(false);
+  });
+
   it("reads the health from docker ps's status column", () => {
     expect(healthFromStatus("Up 3 minutes (healthy)")).toBe("healthy");
     expect(healthFromStatus("Up 1 second (health: starting)")).toBe("starting");
