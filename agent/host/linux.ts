@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, stat, statfs } from "node:fs";
+import { readdirSync, readFileSync, stat, statfs, statfsSync, statSync } from "node:fs";
 import { OpenFiles } from "../../lib/index.js";
 import os from "node:os";
 import path from "node:path";
@@ -33,12 +33,29 @@ export interface FsPort {
   statfs(path: string, callback: (err: Error | null, space: FsSpace) => void): void;
   /** The device number (`st_dev`) of a path. */
   dev(path: string, callback: (err: Error | null, dev: bigint) => void): void;
+  /** The same, blocking: used for local filesystems only (they answer at once; a network one may hang). */
+  statfsSync?: (path: string) => FsSpace;
+  devSync?: (path: string) => bigint;
 }
 
 const nodeFs: FsPort = {
   statfs: (p, callback) => statfs(p, callback),
   dev: (p, callback) => stat(p, { bigint: true }, (err, s) => callback(err, s?.dev ?? -1n)),
+  statfsSync: (p) => statfsSync(p),
+  devSync: (p) => statSync(p, { bigint: true }).dev,
 };
+
+/**
+ * Filesystems kept on local storage or in memory: their statfs reads counters in the superblock
+ * and never waits on a network, so it runs in line — a trip through the thread pool per
+ * filesystem per cycle cost more than the call. Anything else (NFS, CIFS, FUSE, Ceph, 9p, …)
+ * goes through the pool with a timeout.
+ */
+const LOCAL_FS_TYPES = new Set([
+  "ext2", "ext3", "ext4", "xfs", "btrfs", "zfs", "f2fs", "jfs", "reiserfs", "bcachefs", "nilfs2",
+  "vfat", "exfat", "ntfs", "ntfs3", "hfsplus", "udf", "iso9660", "squashfs", "erofs",
+  "tmpfs", "ramfs", "overlay",
+]);
 
 export interface LinuxHostOptions {
   /** Default 1 s. */
@@ -173,6 +190,9 @@ export class LinuxHost {
    * now, and the table is read at the next cycle.
    */
   private measure(mount: Mount, freshTable: boolean): Promise<FsSpace | undefined> {
+    if (LOCAL_FS_TYPES.has(mount.fsType) && this.fs.statfsSync && this.fs.devSync) {
+      return Promise.resolve(this.measureLocal(mount, freshTable, this.fs.statfsSync, this.fs.devSync));
+    }
     const target = this.path(mount.mountPoint);
     if (this.pending.has(target)) return Promise.resolve(undefined);
     this.pending.add(target);
@@ -205,6 +225,32 @@ export class LinuxHost {
         done(undefined);
       });
     });
+  }
+
+  /** `measure` for a local filesystem: the same checks, in line. */
+  private measureLocal(mount: Mount, freshTable: boolean, statfsNow: (p: string) => FsSpace, devOf: (p: string) => bigint): FsSpace | undefined {
+    const target = this.path(mount.mountPoint);
+    const parentCheck = this.verifyMounts && mount.mountPoint !== "/";
+    const tableCheck = mount.deviceId !== undefined && !this.unverifiable.has(mount.mountPoint);
+    if (parentCheck || tableCheck) {
+      let dev: bigint;
+      try {
+        dev = devOf(target);
+      } catch {
+        if (tableCheck) this.mountsChanged = true; // gone: read the table at the next cycle
+        return undefined;
+      }
+      if (tableCheck && deviceId(dev) !== mount.deviceId) {
+        if (!freshTable) {
+          this.mountsChanged = true;
+          return undefined;
+        }
+        this.unverifiable.add(mount.mountPoint); // this filesystem's stat says otherwise than its table line
+      }
+      // Under another root, a mount point on its parent's filesystem is a plain directory.
+      if (parentCheck && attempt(() => devOf(path.dirname(target)) !== dev) !== true) return undefined;
+    }
+    return attempt(() => statfsNow(target));
   }
 
   private readTemperatures(): { sensor: Sensor; celsius: number }[] {
@@ -251,6 +297,15 @@ export function deviceId(dev: bigint): string {
   const major = ((dev >> 8n) & 0xfffn) | ((dev >> 32n) & 0xfffff000n);
   const minor = (dev & 0xffn) | ((dev >> 12n) & 0xffffff00n);
   return `${major}:${minor}`;
+}
+
+/** What `fn` returns, or undefined when it throws. */
+function attempt<T>(fn: () => T): T | undefined {
+  try {
+    return fn();
+  } catch {
+    return undefined;
+  }
 }
 
 function list(dir: string): string[] {

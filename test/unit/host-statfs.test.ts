@@ -57,6 +57,39 @@ describe("LinuxHost statfs", () => {
   });
 });
 
+describe("LinuxHost statfs of local filesystems", () => {
+  /** The fake port with blocking calls too; it records which kind each mount point got. */
+  function syncFs(devs: Record<string, bigint>, failing = new Set<string>()) {
+    const fake = fakeFs(devs);
+    const syncCalls: string[] = [];
+    const rel = (p: string) => "/" + path.relative(ROOT, p);
+    fake.fs.statfsSync = (p) => {
+      syncCalls.push(rel(p));
+      if (failing.has(rel(p))) throw new Error("EIO");
+      return SPACE;
+    };
+    fake.fs.devSync = (p) => devs[rel(p)] ?? BigInt(rel(p).length);
+    return { ...fake, syncCalls };
+  }
+
+  it("measures ext4 and tmpfs in line, not through the thread pool, with the same results", async () => {
+    const fake = syncFs({ "/": 254n << 8n, "/mnt/tools": 25n });
+    const host = new LinuxHost(ROOT, compileFilters(), { fs: fake.fs });
+    const metrics = await host.sample();
+    expect(errors(metrics)).toEqual({ "/": 0, "/mnt/tools": 0 });
+    expect(metrics.find((m) => m.name === METRIC.filesystemLimit)!.points.map((p) => p.value)).toEqual([409600, 409600]);
+    expect(fake.syncCalls).toEqual(["/", "/mnt/tools"]);
+    expect(fake.calls).toEqual([]);
+  });
+
+  it("applies the same checks in line: a mount point on its parent's filesystem is not measured, a failing one is an error", async () => {
+    const fake = syncFs({ "/": 254n << 8n, "/mnt/tools": 7n, "/mnt": 7n }, new Set(["/"]));
+    const host = new LinuxHost(ROOT, compileFilters(), { fs: fake.fs });
+    expect(errors(await host.sample())).toEqual({ "/": 1, "/mnt/tools": 1 });
+    expect(fake.syncCalls).toEqual(["/"]);
+  });
+});
+
 describe("LinuxHost mount table", () => {
   // The fixture's table: `/` is 254:0, `/mnt/tools` 0:25 (glibc's dev_t: major << 8 | minor for small numbers).
   const DEVS = { "/": 254n << 8n, "/mnt/tools": 25n };
