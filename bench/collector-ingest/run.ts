@@ -4,6 +4,7 @@ import { cpus, tmpdir, totalmem } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { PerformanceObserver } from "node:perf_hooks";
 import { connect } from "@nats-io/transport-node";
 import { jetstream } from "@nats-io/jetstream";
 import { pino } from "pino";
@@ -17,8 +18,8 @@ import { nodeBatch, pointsOf } from "./batch.js";
 /**
  * Collector ingest benchmark: simulated agents (a child process) publish realistic batches
  * through a real nats-server to a collector running in this process.
- *   warm-up: two rounds, the first stamped a minute ago: series creation and their registration on
- *            disk (one-time costs) measured apart.
+ *   warm-up: three rounds, stamped two minutes ago, one minute ago and now: series creation and
+ *            their registration on disk (one-time costs, counters' included) measured apart.
  *   blast: every node publishes `--blast-rounds` batches as fast as possible → sustained ingest rate.
  *   paced: every node publishes once per `--interval` for `--seconds` → CPU share at that load,
  *          delay from publish to queryable (in the history), p50/p99.
@@ -144,6 +145,20 @@ async function main(): Promise<void> {
     append(env);
     if (measuring) delays.push(Date.now() - env.time);
   };
+  // Time in rollup writes (synchronous, so wall ≈ CPU) and in garbage collection, per phase.
+  let flushMs = 0;
+  const flush = collector.history.flush.bind(collector.history);
+  collector.history.flush = (...a: Parameters<typeof flush>) => {
+    const t = performance.now();
+    const n = flush(...a);
+    flushMs += performance.now() - t;
+    return n;
+  };
+  let gcMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) gcMs += e.duration;
+  });
+  gcObserver.observe({ entryTypes: ["gc"] });
   const sample = nodeBatch(0, containers, 1, Date.now());
   const samplesPerMessage = pointsOf(sample);
   const messageBytes = encode(sample).byteLength;
@@ -155,17 +170,21 @@ async function main(): Promise<void> {
   };
 
   // Warm-up, apart from the steady state: every node's series are created by a first round stamped
-  // a minute ago, then a second round closes that minute for every series, and the first rollups
-  // (which also register each series on disk, once) are flushed at once.
-  const warmupRounds = 2;
+  // two minutes ago; a second round a minute ago closes that minute for every gauge and gives the
+  // counters their first rate; a third round (now) closes the counters' first minute. The first
+  // rollups (which also register each series on disk, once) are then flushed at once, so that
+  // no series is registered during the measured phases.
+  const warmupRounds = 3;
   let cpu0 = cpuSeconds();
   let t0 = performance.now();
-  const first = await runPublisher(nats.url, "blast", 1, 1, 60_000);
+  const first = await runPublisher(nats.url, "blast", 1, 1, 120_000);
   await waitAccepted(first.published);
   let cpuW = cpuSeconds() - cpu0;
   lines.push(`| first messages (blast, ${fmt(first.published, 0)} messages: every series new) | ${fmt(first.published / ((performance.now() - t0) / 1000))} msg/s | | collector CPU ${fmt(cpuW)} s = ${fmt((1000 * cpuW) / first.published)} ms per message; ${fmt(first.published / cpuW)} msg per CPU-second |`);
-  const second = await runPublisher(nats.url, "blast", 2, 1);
+  const second = await runPublisher(nats.url, "blast", 2, 1, 60_000);
   await waitAccepted(first.published + second.published);
+  const third = await runPublisher(nats.url, "blast", 3, 1);
+  await waitAccepted(first.published + second.published + third.published);
   const pending = collector.history.pendingRollups;
   cpu0 = cpuSeconds();
   while (collector.history.flush() > 0);
@@ -187,14 +206,18 @@ async function main(): Promise<void> {
   // Paced: the target load.
   const targetRate = (nodes * 1000) / intervalMs;
   measuring = true;
+  flushMs = 0;
+  gcMs = 0;
   cpu0 = cpuSeconds();
   t0 = performance.now();
   const paced = await runPublisher(nats.url, "paced", warmupRounds + blastRounds + 1);
   await waitAccepted(blastMessages + paced.published);
   wall = (performance.now() - t0) / 1000;
   cpu = cpuSeconds() - cpu0;
+  const pacedFlushMs = flushMs;
+  const pacedGcMs = gcMs;
   measuring = false;
-  lines.push(`| paced at the target (${fmt(paced.published, 0)} messages, ${fmt(targetRate)} msg/s) | ${fmt(paced.published / wall)} msg/s | ${fmt((paced.published / wall) * samplesPerMessage, 0)} samples/s | collector CPU ${fmt(cpu)} s = ${fmt((100 * cpu) / wall, 0)} % of one core, ${fmt((1000 * cpu) / paced.published)} ms per message = ${fmt(paced.published / cpu)} msg per CPU-second; publish → queryable p50 ${fmt(pct(delays, 50), 0)} ms, p99 ${fmt(pct(delays, 99), 0)} ms, max ${fmt(Math.max(...delays), 0)} ms |`);
+  lines.push(`| paced at the target (${fmt(paced.published, 0)} messages, ${fmt(targetRate)} msg/s) | ${fmt(paced.published / wall)} msg/s | ${fmt((paced.published / wall) * samplesPerMessage, 0)} samples/s | collector CPU ${fmt(cpu)} s = ${fmt((100 * cpu) / wall, 0)} % of one core, ${fmt((1000 * cpu) / paced.published)} ms per message = ${fmt(paced.published / cpu)} msg per CPU-second; publish → queryable p50 ${fmt(pct(delays, 50), 0)} ms, p99 ${fmt(pct(delays, 99), 0)} ms, max ${fmt(Math.max(...delays), 0)} ms; of the CPU per message: rollup writes ${fmt(pacedFlushMs / paced.published, 2)} ms, garbage collection ${fmt(pacedGcMs / paced.published, 2)} ms (pauses on the main thread) |`);
 
   // /metrics render.
   const times: number[] = [];
@@ -227,6 +250,7 @@ async function main(): Promise<void> {
   const sampleBytes = collector.history.sampleBytes();
   lines.push(`| memory | ${fmt(series, 0)} history series | ${fmt(collector.history.stats.samples, 0)} samples | RSS ${fmt(rssBefore / 2 ** 20, 0)} → ${fmt(rssAfter / 2 ** 20, 0)} MiB = ${fmt((rssAfter - rssBefore) / 2 ** 20 / (series / 10_000))} MiB per 10k series (${fmt((rssAfter - rssBefore) / series, 0)} B/series, of which sample arrays ${fmt(sampleBytes / series, 0)} B for ${fmt(collector.history.stats.samples / series)} samples) |`);
 
+  gcObserver.disconnect();
   await collector.stop();
   await nats.dispose();
   rmSync(dataDir, { recursive: true, force: true });

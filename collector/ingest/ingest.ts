@@ -19,7 +19,16 @@ export interface IngestOptions {
   store: (env: Envelope) => boolean;
   now: () => number;
   log: Logger;
+  /**
+   * How long a stored message's ack may wait to go out with the next ones, in ms (default 50):
+   * one write to the server for many acks instead of one per message. Far below the consumer's
+   * 30 s ack wait; a crash in between redelivers the message, which the store knows as a duplicate.
+   */
+  ackDelayMs?: number;
 }
+
+/** At most this many acks wait; the next one sends them all. */
+const ACK_BATCH = 256;
 
 /**
  * Pulls every Vigie stream through a durable consumer with explicit acks: a message is
@@ -31,6 +40,9 @@ export class Ingest {
   readonly stats: IngestStats = { accepted: 0, duplicates: 0, deadLetters: new Map(), lastLagSeconds: 0 };
   private readonly subscriptions: ConsumerMessages[] = [];
   private readonly loops: Promise<void>[] = [];
+  /** Stored messages whose ack has not gone out yet (for at most `ackDelayMs`). */
+  private readonly unacked: JsMsg[] = [];
+  private ackTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -92,8 +104,34 @@ export class Ingest {
       contextFrom(m.headers?.get("traceparent")),
     );
     this.stats.lastLagSeconds = Math.max(0, (this.options.now() - env.time) / 1000);
-    m.ack();
+    this.ackLater(m);
   }
+
+  /** Acks a stored message with the next ones (see `ackDelayMs`). */
+  private ackLater(m: JsMsg): void {
+    const delay = this.options.ackDelayMs ?? 50;
+    if (delay <= 0) {
+      m.ack();
+      return;
+    }
+    this.unacked.push(m);
+    if (this.unacked.length >= ACK_BATCH) this.flushAcks();
+    else this.ackTimer ??= setTimeout(this.flushAcks, delay);
+  }
+
+  /** Sends the waiting acks: the client writes them to the server together. */
+  private readonly flushAcks = (): void => {
+    clearTimeout(this.ackTimer);
+    this.ackTimer = undefined;
+    for (const m of this.unacked.splice(0)) {
+      try {
+        m.ack();
+      } catch (err) {
+        // Connection closed: the message is redelivered after the ack wait, a duplicate to the store.
+        this.options.log.warn({ err: (err as Error).message }, "could not acknowledge a stored message; it will be redelivered");
+      }
+    }
+  };
 
   private async deadLetter(m: JsMsg, error: DecodeError): Promise<void> {
     this.stats.deadLetters.set(error.code, (this.stats.deadLetters.get(error.code) ?? 0) + 1);
@@ -109,5 +147,7 @@ export class Ingest {
   async stop(): Promise<void> {
     for (const s of this.subscriptions) await s.close();
     await Promise.allSettled(this.loops);
+    this.flushAcks();
+    await this.nc.flush().catch(() => undefined);
   }
 }
