@@ -17,55 +17,58 @@ export function checkMetricsPayload(payload: unknown): PayloadIssue | undefined 
   if (!Array.isArray(resources)) return issue(["payload", "resources"], expected("array", resources));
   for (let r = 0; r < resources.length; r++) {
     const rm: unknown = resources[r];
-    const at = ["payload", "resources", r];
-    if (!isObject(rm)) return issue(at, expected("object", rm));
-    const attrs = checkAttributes(rm.resource, [...at, "resource"], false);
-    if (attrs) return attrs;
+    // Paths are built only for a fault: a valid payload (the usual case) allocates nothing here.
+    const at = (...rest: (string | number)[]) => ["payload", "resources", r, ...rest];
+    if (!isObject(rm)) return issue(at(), expected("object", rm));
+    const attrs = checkAttributes(rm.resource);
+    if (attrs) return issue(attrs.key === undefined ? at("resource") : at("resource", attrs.key), attrs.message);
     const metrics = rm.metrics;
-    if (!Array.isArray(metrics)) return issue([...at, "metrics"], expected("array", metrics));
+    if (!Array.isArray(metrics)) return issue(at("metrics"), expected("array", metrics));
     for (let m = 0; m < metrics.length; m++) {
-      const bad = checkMetric(metrics[m], [...at, "metrics", m]);
+      const bad = checkMetric(metrics[m], r, m);
       if (bad) return bad;
     }
   }
   return undefined;
 }
 
-function checkMetric(metric: unknown, at: (string | number)[]): PayloadIssue | undefined {
-  if (!isObject(metric)) return issue(at, expected("object", metric));
+function checkMetric(metric: unknown, r: number, m: number): PayloadIssue | undefined {
+  const at = (...rest: (string | number)[]) => ["payload", "resources", r, "metrics", m, ...rest];
+  if (!isObject(metric)) return issue(at(), expected("object", metric));
   const { name, type, unit, points } = metric;
-  if (typeof name !== "string") return issue([...at, "name"], expected("string", name));
-  if (name.length < 1 || name.length > 256) return issue([...at, "name"], "String must contain between 1 and 256 character(s)");
-  if (typeof type !== "string" || !METRIC_TYPES.has(type)) return issue([...at, "type"], `Invalid enum value. Expected 'counter' | 'updowncounter' | 'gauge', received '${String(type)}'`);
-  if (typeof unit !== "string") return issue([...at, "unit"], expected("string", unit));
-  if (unit.length > 32) return issue([...at, "unit"], "String must contain at most 32 character(s)");
-  if (!Array.isArray(points)) return issue([...at, "points"], expected("array", points));
-  if (points.length > MAX_POINTS) return issue([...at, "points"], `Array must contain at most ${MAX_POINTS} element(s)`);
+  if (typeof name !== "string") return issue(at("name"), expected("string", name));
+  if (name.length < 1 || name.length > 256) return issue(at("name"), "String must contain between 1 and 256 character(s)");
+  if (typeof type !== "string" || !METRIC_TYPES.has(type)) return issue(at("type"), `Invalid enum value. Expected 'counter' | 'updowncounter' | 'gauge', received '${String(type)}'`);
+  if (typeof unit !== "string") return issue(at("unit"), expected("string", unit));
+  if (unit.length > 32) return issue(at("unit"), "String must contain at most 32 character(s)");
+  if (!Array.isArray(points)) return issue(at("points"), expected("array", points));
+  if (points.length > MAX_POINTS) return issue(at("points"), `Array must contain at most ${MAX_POINTS} element(s)`);
   for (let p = 0; p < points.length; p++) {
     const point: unknown = points[p];
-    if (!isObject(point)) return issue([...at, "points", p], expected("object", point));
+    if (!isObject(point)) return issue(at("points", p), expected("object", point));
     const v = point.value;
-    if (typeof v !== "number") return issue([...at, "points", p, "value"], expected("number", v));
-    if (!Number.isFinite(v)) return issue([...at, "points", p, "value"], "Number must be finite");
+    if (typeof v !== "number") return issue(at("points", p, "value"), expected("number", v));
+    if (!Number.isFinite(v)) return issue(at("points", p, "value"), "Number must be finite");
     if (point.attributes !== undefined) {
-      const bad = checkAttributes(point.attributes, [...at, "points", p, "attributes"], true);
-      if (bad) return bad;
+      const bad = checkAttributes(point.attributes);
+      if (bad) return issue(bad.key === undefined ? at("points", p, "attributes") : at("points", p, "attributes", bad.key), bad.message);
     }
   }
   return undefined;
 }
 
-function checkAttributes(attrs: unknown, at: (string | number)[], _optional: boolean): PayloadIssue | undefined {
-  if (!isObject(attrs)) return issue(at, expected("object", attrs));
+/** The first fault of an attributes object: under which key (none: the object itself) and what. */
+function checkAttributes(attrs: unknown): { key?: string; message: string } | undefined {
+  if (!isObject(attrs)) return { message: expected("object", attrs) };
   for (const key in attrs) {
-    if (key.length < 1 || key.length > 256) return issue([...at, key], "attribute names must be 1 to 256 characters");
+    if (key.length < 1 || key.length > 256) return { key, message: "attribute names must be 1 to 256 characters" };
     const v = attrs[key];
     if (typeof v === "string") {
-      if (v.length > 4096) return issue([...at, key], "String must contain at most 4096 character(s)");
+      if (v.length > 4096) return { key, message: "String must contain at most 4096 character(s)" };
     } else if (typeof v === "number") {
-      if (!Number.isFinite(v)) return issue([...at, key], "Number must be finite");
+      if (!Number.isFinite(v)) return { key, message: "Number must be finite" };
     } else if (typeof v !== "boolean") {
-      return issue([...at, key], `Expected string | number | boolean, received ${kindOf(v)}`);
+      return { key, message: `Expected string | number | boolean, received ${kindOf(v)}` };
     }
   }
   return undefined;

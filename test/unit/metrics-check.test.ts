@@ -40,6 +40,18 @@ describe("checkMetricsPayload", () => {
     expect(checkMetricsPayload(p)).toEqual({ path: ["payload", "resources", 1, "metrics", 0, "points", 1, "value"], message: "Expected number, received string" });
   });
 
+  it("names the path of a fault in attributes, of a resource and of a point", () => {
+    const p = payload() as { resources: { resource: unknown; metrics: { points: { attributes?: unknown }[] }[] }[] };
+    p.resources[0]!.resource = { "host.name": ["worker-1"] };
+    expect(checkMetricsPayload(p)).toEqual({ path: ["payload", "resources", 0, "resource", "host.name"], message: "Expected string | number | boolean, received array" });
+    const q = payload() as typeof p;
+    q.resources[2]!.metrics[0]!.points[1]!.attributes = "user";
+    expect(checkMetricsPayload(q)).toEqual({ path: ["payload", "resources", 2, "metrics", 0, "points", 1, "attributes"], message: "Expected object, received string" });
+    const r = payload() as typeof p;
+    r.resources[1]!.metrics[0]!.points[0]!.attributes = { "cpu.mode": Infinity };
+    expect(checkMetricsPayload(r)).toEqual({ path: ["payload", "resources", 1, "metrics", 0, "points", 0, "attributes", "cpu.mode"], message: "Number must be finite" });
+  });
+
   it("agrees with the zod schema on 5,000 mutated payloads", () => {
     const random = seededRandom(42);
     let rejected = 0;
