@@ -27,6 +27,9 @@ export interface IngestOptions {
   ackDelayMs?: number;
 }
 
+/** Bytes of messages a consumer keeps buffered at most (at most 100 messages, the client's default). */
+const PULL_BYTES = 16 * 2 ** 20;
+
 /** At most this many acks wait; the next one sends them all. */
 const ACK_BATCH = 256;
 
@@ -65,7 +68,11 @@ export class Ingest {
         });
       }
       const consumer = await js.consumers.get(stream, this.options.durable);
-      const messages = await consumer.consume({ max_messages: 512 });
+      // Bounded by bytes, not only by count: 512 buffered metrics messages of a large node are
+      // ~90 MiB waiting in the client while the collector is behind. A pull (the client asks for
+      // the quarter it has room for) must still fit the largest message the server takes.
+      const maxBytes = Math.max(PULL_BYTES, 4 * (this.nc.info?.max_payload ?? 0), 4 * this.options.maxMessageBytes);
+      const messages = await consumer.consume({ max_bytes: maxBytes });
       this.subscriptions.push(messages);
       this.loops.push(this.run(messages));
     }
