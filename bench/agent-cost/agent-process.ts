@@ -151,6 +151,8 @@ export const agentProcessSection: CostSection = {
         agent = spawn(process.execPath, [...NODE_ARGS, MAIN, "agent"], {
           stdio: ["ignore", "ignore", "pipe"],
           env: {
+            // As the image and the `vigie` command run it (deploy/Dockerfile); override from the environment.
+            MALLOC_MMAP_THRESHOLD_: "65536",
             ...process.env,
             VIGIE_INTERVAL: INTERVAL,
             VIGIE_AGENT_LISTEN: `127.0.0.1:${port}`,
