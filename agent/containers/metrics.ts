@@ -113,8 +113,10 @@ function attributeJson(memo: Memo<string>, key: string, value: string): string {
 }
 
 function directions(memo: Memo<Directions>, key: string, value: string, directionKey: string, first: string, second: string): Directions {
-  const attrs = (direction: string): Attributes => ({ [key]: value, [directionKey]: direction });
-  return memo.get(value, () => [JSON.stringify(attrs(first)), JSON.stringify(attrs(second))]);
+  return memo.get(value, () => {
+    const attrs = (direction: string): Attributes => ({ [key]: value, [directionKey]: direction });
+    return [JSON.stringify(attrs(first)), JSON.stringify(attrs(second))];
+  });
 }
 
 const USER_SYSTEM: Directions = [JSON.stringify({ [ATTR.cpuMode]: "user" }), JSON.stringify({ [ATTR.cpuMode]: "system" })];
@@ -147,35 +149,29 @@ class Writer {
   }
 
   pairs(head: string, attrs: Directions, first: number, second: number): void {
-    this.write(head, [attrs], [first], (v) => v, () => second);
+    this.each(head, [attrs], [first], (v) => v, () => second);
   }
 
   /** One pair of points per item (an interface, a device): `first` and `second` direction. */
   each<T>(head: string, attrs: readonly Directions[], items: readonly T[], first: (item: T) => number, second: (item: T) => number): void {
-    this.write(head, attrs, items, first, second);
-  }
-
-  done(): EncodedResource {
-    return new EncodedResource(`${this.out}]}`, this.points);
-  }
-
-  private write<T>(head: string, attrs: readonly Directions[], items: readonly T[], first: (item: T) => number, second: (item: T) => number): void {
     let body = "";
     let n = 0;
+    const point = (json: string, value: number) => {
+      if (Number.isFinite(value)) body += `${n++ > 0 ? "," : ""}{"attributes":${json},"value":${value}}`;
+    };
     items.forEach((item, i) => {
       const a = attrs[i] as Directions;
-      for (const [json, value] of [
-        [a[0], first(item)],
-        [a[1], second(item)],
-      ] as const) {
-        if (!Number.isFinite(value)) continue;
-        body += `${n++ > 0 ? "," : ""}{"attributes":${json},"value":${value}}`;
-      }
+      point(a[0], first(item));
+      point(a[1], second(item));
     });
     if (n === 0) return;
     this.open(head);
     this.out += `${body}]}`;
     this.points += n;
+  }
+
+  done(): EncodedResource {
+    return new EncodedResource(`${this.out}]}`, this.points);
   }
 
   private open(head: string): void {
