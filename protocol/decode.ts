@@ -88,14 +88,17 @@ export function encode(envelope: Envelope): Uint8Array {
   }
   // Resources their source wrote as JSON go in as they are: the payload is the envelope's last key.
   const { payload, ...header } = envelope;
-  let out = JSON.stringify(header);
-  out = `${out.slice(0, -1)},"payload":{"resources":[`;
+  const parts: Uint8Array[] = [Buffer.from(`${JSON.stringify(header).slice(0, -1)},"payload":{"resources":[`, "utf8")];
   payload.resources.forEach((r, i) => {
-    if (i > 0) out += ",";
-    out += r instanceof EncodedResource ? r.json : JSON.stringify(r);
+    if (i > 0) parts.push(COMMA);
+    parts.push(r instanceof EncodedResource ? r.bytes : Buffer.from(JSON.stringify(r), "utf8"));
   });
-  return Buffer.from(`${out}]}}`, "utf8");
+  parts.push(END);
+  return Buffer.concat(parts);
 }
+
+const COMMA = Buffer.from(",");
+const END = Buffer.from("]}}");
 
 function fail(code: DecodeErrorCode, path: string, message: string): Decoded {
   return { ok: false, error: new DecodeError(code, path, message) };

@@ -1,19 +1,24 @@
 import type { Attributes, Metric, ResourceMetrics } from "./envelope.js";
 
 /**
- * One resource's metrics that its source already wrote as JSON (the agent's containers, where
- * building the object tree and then stringifying it was most of a cycle's cost). `encode` puts
- * the text into the envelope as it is; anything else that reads it as a `ResourceMetrics` gets
- * it parsed, once.
+ * One resource's metrics that its source already wrote as JSON bytes (the agent's containers,
+ * where building the object tree, stringifying it and encoding the string was most of a cycle's
+ * cost). `encode` copies the bytes into the envelope as they are; anything else that reads it as
+ * a `ResourceMetrics` gets it parsed, once.
  */
 export class EncodedResource implements ResourceMetrics {
   private parsed: ResourceMetrics | undefined;
 
-  /** `json` is one ResourceMetrics object; `points` how many data points it holds. */
+  /** `bytes` is one ResourceMetrics object as UTF-8 JSON; `points` how many data points it holds. */
   constructor(
-    readonly json: string,
+    readonly bytes: Uint8Array,
     readonly points: number,
   ) {}
+
+  /** The JSON as text. */
+  get json(): string {
+    return Buffer.from(this.bytes.buffer, this.bytes.byteOffset, this.bytes.byteLength).toString("utf8");
+  }
 
   get resource(): Attributes {
     return this.decoded().resource;

@@ -39,7 +39,7 @@ export interface ContainerSourceOptions {
 interface Entry {
   meta: ContainerMeta;
   /** The container's resource attributes as JSON, written once. */
-  resourceJson: string;
+  resourceJson: Uint8Array;
   cgroup: ContainerCgroup | undefined;
   /** `/proc/<pid>/net/dev` under the host root, when the container has its own network namespace. */
   netDevFile: string | undefined;
@@ -178,7 +178,7 @@ export class ContainerSource implements MetricSource {
         // A die or destroy that came while the inspect was on its way has the last word.
         if (!this.toInspect.delete(id) || meta.pid <= 0) return;
         this.forget(id);
-        this.cache.set(id, { meta, resourceJson: JSON.stringify(containerResource(meta, this.options.resource)), cgroup: undefined, netDevFile: this.netDevFile(meta), files: new OpenFiles(), stats: undefined, oomPending: false });
+        this.cache.set(id, { meta, resourceJson: Buffer.from(JSON.stringify(containerResource(meta, this.options.resource)), "utf8"), cgroup: undefined, netDevFile: this.netDevFile(meta), files: new OpenFiles(), stats: undefined, oomPending: false });
       }),
     );
   }

@@ -31,11 +31,13 @@ const stats = (): ContainerStats => ({
   ],
 });
 
+const json = (v: unknown): Uint8Array => Buffer.from(JSON.stringify(v), "utf8");
+
 const RESOURCE = { "host.name": "worker-1", "node.id": "n1", "container.id": "c1", "container.name": 'we"b' };
 
 describe("a container's metrics written as JSON", () => {
   it("holds every metric with its type, unit, attributes and value", () => {
-    const r = encodeContainer(JSON.stringify(RESOURCE), stats(), meta());
+    const r = encodeContainer(json(RESOURCE), stats(), meta());
     const parsed = JSON.parse(r.json) as ResourceMetrics;
     expect(parsed.resource).toEqual(RESOURCE);
     const byName = new Map(parsed.metrics.map((m) => [m.name, m]));
@@ -80,7 +82,7 @@ describe("a container's metrics written as JSON", () => {
     s.memory.rss = Number.NaN;
     s.network = [{ name: "eth0", rxBytes: Number.NaN, txBytes: 2, rxPackets: Number.POSITIVE_INFINITY, txPackets: Number.NaN, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 }];
     s.blkio = [];
-    const parsed = JSON.parse(encodeContainer("{}", s, meta({ startedAt: undefined, state: 'odd "state"\n' })).json) as ResourceMetrics;
+    const parsed = JSON.parse(encodeContainer(json({}), s, meta({ startedAt: undefined, state: 'odd "state"\n' })).json) as ResourceMetrics;
     const names = parsed.metrics.map((m) => m.name);
     expect(names).not.toContain("container.cpu.time");
     expect(names).not.toContain("vigie.container.memory.limit");
@@ -92,8 +94,34 @@ describe("a container's metrics written as JSON", () => {
     expect(parsed.metrics.find((m) => m.name === "vigie.container.state")?.points[0]?.attributes).toEqual({ "container.state": 'odd "state"\n' });
   });
 
+  it("prints every number as JSON does: whole numbers of any size, fractions, negatives, zero", () => {
+    const values = [0, 1, 9, 10, 99, 100, 123_456_789, 4_294_967_296, 2 ** 53 - 1, 2 ** 53, 2 ** 64, 1e21, 1.5, 0.1 + 0.2, 1e-7, -3, -0.25, -0];
+    for (const v of values) {
+      const s = stats();
+      s.memory.usage = v;
+      const text = encodeContainer(json({}), s, meta()).json;
+      expect(text).toContain(`{"value":${JSON.stringify(v)}}`);
+      const usage = (JSON.parse(text) as ResourceMetrics).metrics.find((m) => m.name === "container.memory.usage");
+      expect(usage?.points[0]?.value).toBe(v === 0 ? 0 : v);
+    }
+  });
+
+  it("writes containers far larger than its first buffer, each one whole", () => {
+    const s = stats();
+    s.network = Array.from({ length: 400 }, (_, i) => ({ name: `veth${i}`, rxBytes: i, txBytes: i + 1, rxPackets: 3, txPackets: 4, rxErrors: 5, txErrors: 6, rxDropped: 7, txDropped: 8 }));
+    const big = encodeContainer(json({ "container.id": "x".repeat(5000) }), s, meta());
+    const small = encodeContainer(json(RESOURCE), stats(), meta());
+    const parsed = JSON.parse(big.json) as ResourceMetrics;
+    expect(big.bytes.length).toBeGreaterThan(64 * 1024);
+    expect(parsed.metrics.find((m) => m.name === "container.network.io")?.points).toHaveLength(800);
+    expect(parsed.resource["container.id"]).toHaveLength(5000);
+    // The first result is not overwritten by the next one.
+    expect((JSON.parse(big.json) as ResourceMetrics).metrics).toHaveLength(parsed.metrics.length);
+    expect((JSON.parse(small.json) as ResourceMetrics).resource).toEqual(RESOURCE);
+  });
+
   it("goes into an envelope as it is, beside resources given as objects, and the collector reads it back", () => {
-    const encoded = encodeContainer(JSON.stringify(RESOURCE), stats(), meta());
+    const encoded = encodeContainer(json(RESOURCE), stats(), meta());
     const plain: ResourceMetrics = { resource: { "host.name": "worker-1", "node.id": "n1" }, metrics: [{ name: "system.memory.limit", type: "updowncounter", unit: "By", points: [{ value: 8 }] }] };
     const envelope: Envelope = {
       schema: "vigie.v1",
@@ -101,7 +129,7 @@ describe("a container's metrics written as JSON", () => {
       node: { id: "n1", hostname: "worker-1" },
       agent: { version: "0.1.0", bootId: "b1", seq: 9 },
       time: 1_764_000_000_000,
-      payload: { resources: [plain, encoded, new EncodedResource(encoded.json, encoded.points)] },
+      payload: { resources: [plain, encoded, new EncodedResource(encoded.bytes, encoded.points)] },
     };
     const bytes = encode(envelope);
     const decoded = decode(bytes);
