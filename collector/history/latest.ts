@@ -1,4 +1,4 @@
-import { ATTR, type Attributes, type EnvelopeOf, type Metric } from "../../protocol/index.js";
+import { ATTR, type Attributes, type EnvelopeOf, type Metric, type ResourceMetrics } from "../../protocol/index.js";
 
 /** What one resource (the host, or one container) said in its latest message. */
 export interface ResourceSnapshot {
@@ -35,7 +35,15 @@ export interface LatestOptions {
   defaultIntervalMs?: number;
 }
 
-/** The current value of every series, per node: what the exposition and the API's lists read. */
+/**
+ * The current value of every series, per node: what the exposition and the API's lists read.
+ *
+ * Kept compact: a resource's values in one Float64Array, beside its layout (names, types, units,
+ * attributes) shared with the message before whenever they agree, which is nearly always. Holding
+ * every node's latest parsed message instead kept ~0.5 MB of small objects per node of 50
+ * containers alive in the old generation, replaced every interval — at 1,000 nodes, the bulk of
+ * the collector's garbage collection.
+ */
 export class LatestMetrics {
   private readonly byNode = new Map<string, NodeMetrics>();
   private readonly staleIntervals: number;
@@ -54,9 +62,8 @@ export class LatestMetrics {
     const fresh = new Map<string, ResourceSnapshot>();
     for (const r of env.payload.resources) {
       const id = r.resource[ATTR.containerId] ?? r.resource[ATTR.containerName];
-      const snap = { resource: r.resource, metrics: r.metrics, time: env.time };
-      if (id === undefined) host = snap;
-      else fresh.set(String(id), snap);
+      if (id === undefined) host = snapshot(r, env.time, host);
+      else fresh.set(String(id), snapshot(r, env.time, prev?.containers.get(String(id))));
     }
     let intervalMs = prev?.intervalMs;
     if (prev) {
@@ -86,4 +93,77 @@ export class LatestMetrics {
   forget(nodeId: string): void {
     this.byNode.delete(nodeId);
   }
+}
+
+/** What a resource's metrics are apart from their values. */
+interface MetricLayout {
+  readonly name: string;
+  readonly type: Metric["type"];
+  readonly unit: string;
+  /** One entry per point. */
+  readonly attributes: readonly (Attributes | undefined)[];
+}
+
+/** A resource's latest metrics: the values, and the layout they fill in. */
+class CompactSnapshot implements ResourceSnapshot {
+  constructor(
+    readonly resource: Attributes,
+    readonly layout: readonly MetricLayout[],
+    private readonly values: Float64Array,
+    readonly time: number,
+  ) {}
+
+  /** Made afresh on each read (readers use it once: the exposition caches its text). */
+  get metrics(): Metric[] {
+    let i = 0;
+    return this.layout.map((m) => ({
+      name: m.name,
+      type: m.type,
+      unit: m.unit,
+      points: m.attributes.map((attributes) => {
+        const value = this.values[i++] as number;
+        return attributes === undefined ? { value } : { attributes, value };
+      }),
+    }));
+  }
+}
+
+/** A snapshot of `r`, sharing the layout and resource attributes of `prev` when they are the same. */
+function snapshot(r: ResourceMetrics, time: number, prev: ResourceSnapshot | undefined): CompactSnapshot {
+  const metrics = r.metrics;
+  let n = 0;
+  for (const m of metrics) n += m.points.length;
+  const values = new Float64Array(n);
+  let i = 0;
+  for (const m of metrics) for (const p of m.points) values[i++] = p.value;
+  const before = prev instanceof CompactSnapshot ? prev : undefined;
+  const layout =
+    before && sameLayout(before.layout, metrics)
+      ? before.layout
+      : metrics.map((m) => ({ name: m.name, type: m.type, unit: m.unit, attributes: m.points.map((p) => p.attributes) }));
+  const resource = before && sameAttributes(before.resource, r.resource) ? before.resource : r.resource;
+  return new CompactSnapshot(resource, layout, values, time);
+}
+
+function sameLayout(layout: readonly MetricLayout[], metrics: readonly Metric[]): boolean {
+  if (layout.length !== metrics.length) return false;
+  for (let i = 0; i < metrics.length; i++) {
+    const l = layout[i] as MetricLayout;
+    const m = metrics[i] as Metric;
+    if (l.name !== m.name || l.type !== m.type || l.unit !== m.unit || l.attributes.length !== m.points.length) return false;
+    for (let j = 0; j < m.points.length; j++) if (!sameAttributes(l.attributes[j], (m.points[j] as Metric["points"][number]).attributes)) return false;
+  }
+  return true;
+}
+
+function sameAttributes(a: Attributes | undefined, b: Attributes | undefined): boolean {
+  if (a === b) return true;
+  if (a === undefined || b === undefined) return false;
+  let n = 0;
+  for (const k in b) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const k in a) if (--n < 0 || !(k in b)) return false;
+  return n === 0;
 }
