@@ -96,7 +96,8 @@ function readV1(dirs: Extract<ContainerCgroup, { version: 1 }>["dirs"], files: O
     n = files.load(dirs.blkio, "blkio.throttle.io_service_bytes_recursive");
     if (n >= 0) {
       scanV1Blkio(loadedBytes(), n, true, blkio);
-      n = files.load(dirs.blkio, "blkio.throttle.io_serviced_recursive");
+      // Both files list the devices the cgroup has done I/O on: none in one, none in the other.
+      n = blkio.length === 0 ? -1 : files.load(dirs.blkio, "blkio.throttle.io_serviced_recursive");
       if (n >= 0) scanV1Blkio(loadedBytes(), n, false, blkio);
     }
   }

@@ -133,6 +133,24 @@ describe("v1 tree captured from the live engine (cgroupfs driver)", () => {
     }
   });
 
+  it("reads the I/O operations only when the bytes file lists a device (both list the same devices)", () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "vigie-v1-"));
+    try {
+      cpSync(f.root, root, { recursive: true });
+      const cg = resolveContainerCgroup(detectLayout(root)!, f.procCgroup, f.id);
+      if (cg?.version !== 1 || !cg.dirs.blkio) throw new Error("expected v1 with blkio");
+      const files = new OpenFiles();
+      expect(readContainerStats(cg, undefined, files)!.blkio).toEqual([{ device: "8:0", readBytes: 4096, writeBytes: 20971520, readOps: 1, writeOps: 160 }]);
+      // No I/O yet: the bytes file holds only its total; an operations file that said otherwise is not read.
+      writeFileSync(path.join(cg.dirs.blkio, "blkio.throttle.io_service_bytes_recursive"), "Total 0\n");
+      writeFileSync(path.join(cg.dirs.blkio, "blkio.throttle.io_serviced_recursive"), "8:16 Read 5\n8:16 Write 6\nTotal 11\n");
+      expect(readContainerStats(cg, undefined, files)!.blkio).toEqual([]);
+      files.close();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
   it("reports the container gone, not zero, when its cgroup has vanished", () => {
     const cg = resolveContainerCgroup(detectLayout(f.root)!, f.procCgroup, f.id)!;
     if (cg.version !== 1) throw new Error("expected v1");
