@@ -78,6 +78,8 @@ async function publisher(): Promise<void> {
       }
       encoded.push(row);
     }
+    // Encoding is done: the measuring starts now (the collector is told through stdout).
+    process.stdout.write("ready\n");
     const start = Date.now();
     for (let r = 0; r < rounds; r++) {
       for (let n = 0; n < nodes; n++) {
@@ -112,11 +114,18 @@ function indexOf(data: Uint8Array, needle: Uint8Array): number {
   throw new Error("time field not found in an encoded message");
 }
 
-function runPublisher(natsUrl: string, mode: string, seqStart: number, blastRounds = Number(args["blast-rounds"]), firstRoundAge = 0): Promise<{ published: number; bytes: number }> {
+function runPublisher(natsUrl: string, mode: string, seqStart: number, blastRounds = Number(args["blast-rounds"]), firstRoundAge = 0, onReady?: () => void): Promise<{ published: number; bytes: number }> {
   const self = fileURLToPath(import.meta.url);
   const child = spawn(process.execPath, [self, "--role", "publisher", "--nats", natsUrl, "--mode", mode, "--nodes", String(nodes), "--containers", String(containers), "--interval", args.interval, "--seconds", args.seconds, "--blast-rounds", String(blastRounds), "--seq-start", String(seqStart), "--first-round-age", String(firstRoundAge)], { stdio: ["ignore", "pipe", "inherit"] });
   let out = "";
-  child.stdout.on("data", (b: Buffer) => (out += b.toString()));
+  child.stdout.on("data", (b: Buffer) => {
+    out += b.toString();
+    if (onReady && out.startsWith("ready\n")) {
+      out = out.slice("ready\n".length);
+      onReady();
+      onReady = undefined;
+    }
+  });
   return new Promise((resolve, reject) => child.once("exit", (code) => (code === 0 ? resolve(JSON.parse(out) as { published: number; bytes: number }) : reject(new Error(`publisher exited with ${code}`)))));
 }
 
@@ -205,12 +214,14 @@ async function main(): Promise<void> {
 
   // Paced: the target load.
   const targetRate = (nodes * 1000) / intervalMs;
-  measuring = true;
-  flushMs = 0;
-  gcMs = 0;
-  cpu0 = cpuSeconds();
-  t0 = performance.now();
-  const paced = await runPublisher(nats.url, "paced", warmupRounds + blastRounds + 1);
+  // The window opens when the publishers have encoded their messages and start the pace.
+  const paced = await runPublisher(nats.url, "paced", warmupRounds + blastRounds + 1, undefined, undefined, () => {
+    measuring = true;
+    flushMs = 0;
+    gcMs = 0;
+    cpu0 = cpuSeconds();
+    t0 = performance.now();
+  });
   await waitAccepted(blastMessages + paced.published);
   wall = (performance.now() - t0) / 1000;
   cpu = cpuSeconds() - cpu0;
