@@ -137,7 +137,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   }
 
   const loop = new Periodic(
-    { name: "sampling", intervalMs: options.intervalMs, onError: (err) => log.error({ err: (err as Error).message }, "sampling cycle failed") },
+    { name: "sampling", intervalMs: options.intervalMs, reuseSignal: true, onError: (err) => log.error({ err: (err as Error).message }, "sampling cycle failed") },
     cycle,
   );
   const http = await serveRoutes(options.listen, {

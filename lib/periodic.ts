@@ -17,6 +17,12 @@ export interface PeriodicOptions {
   runAtStart?: boolean;
   onError?: (err: unknown, name: string) => void;
   now?: () => number;
+  /**
+   * Give every run the same AbortSignal until a run times out (its signal is then aborted and the next
+   * run gets a fresh one). For tasks run every second that leave no listener on the signal: making an
+   * AbortController costs ~0.1 ms in Node 20. Default false: a signal per run.
+   */
+  reuseSignal?: boolean;
 }
 
 /**
@@ -30,6 +36,7 @@ export class Periodic {
   private inFlight: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
+  private shared: AbortController | undefined;
 
   constructor(
     private readonly options: PeriodicOptions,
@@ -67,9 +74,15 @@ export class Periodic {
     await this.inFlight;
   }
 
+  private controller(): AbortController {
+    if (!this.options.reuseSignal) return new AbortController();
+    this.shared ??= new AbortController();
+    return this.shared;
+  }
+
   private async runOnce(): Promise<void> {
     const started = this.now();
-    const controller = new AbortController();
+    const controller = this.controller();
     const timeoutMs = this.options.timeoutMs ?? this.options.intervalMs;
     let timeout: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
@@ -80,6 +93,7 @@ export class Periodic {
       const outcome = await Promise.race([this.task(controller.signal).then(() => "done" as const), timedOut]);
       if (outcome === "timeout") {
         this.stats.timeouts++;
+        if (this.shared === controller) this.shared = undefined;
         controller.abort(new Error(`${this.options.name} run exceeded ${timeoutMs} ms`));
         this.options.onError?.(new Error(`${this.options.name} run exceeded ${timeoutMs} ms`), this.options.name);
       }

@@ -81,7 +81,7 @@ export class CheckRunner {
     this.now = options.now ?? Date.now;
     this.random = options.random ?? Math.random;
     this.probe = options.probe ?? defaultProbe;
-    this.flusher = new Periodic({ name: "checks-publish", intervalMs: options.flushIntervalMs ?? 1000, runAtStart: false, onError: (err) => this.logError("publishing check results failed", err) }, () =>
+    this.flusher = new Periodic({ name: "checks-publish", intervalMs: options.flushIntervalMs ?? 1000, runAtStart: false, reuseSignal: true, onError: (err) => this.logError("publishing check results failed", err) }, () =>
       this.flush(),
     );
   }
