@@ -42,6 +42,9 @@ export class NatsLink {
         waitOnFirstConnect: true,
         pingInterval: 10_000,
         timeout: 5_000,
+        // The client would otherwise make an Error (stack and all) ahead of every request, to give a
+        // failure the caller's stack: ~0.14 ms per message. The publisher reports its own failures.
+        noAsyncTraces: true,
       });
       if (this.closing) {
         await nc.close();
