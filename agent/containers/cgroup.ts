@@ -107,17 +107,27 @@ export class KeySet {
 
 /**
  * A non-negative decimal integer in `buf[start, end)` (surrounding blanks ignored); NaN when it
- * is not one. Past 15 digits the text goes through `Number`, which rounds correctly, so a
- * counter beyond 2^53 still never seems to go backwards.
+ * is not one. Correctly rounded, as `Number` reads it, so a counter beyond 2^53 never seems to go
+ * backwards: up to 15 digits the value is exact; 16 to 20 digits (v1's "unlimited" is in every
+ * `memory.stat`) are read as hi·10^15 + lo, both exact doubles (hi < 10^5, so hi·5^15 < 2^52),
+ * added with one correctly rounded addition; longer text goes through `Number`.
  */
 export function parseDecimal(buf: Uint8Array, start: number, end: number): number {
   while (start < end && isBlank(buf[start] as number)) start++;
   while (end > start && isBlank(buf[end - 1] as number)) end--;
-  if (start === end) return Number.NaN;
-  if (end - start > 15) {
-    const text = Buffer.from(buf.buffer, buf.byteOffset + start, end - start).toString("latin1");
-    return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+  const n = end - start;
+  if (n === 0) return Number.NaN;
+  if (n <= 15) return digits(buf, start, end);
+  if (n <= 20) {
+    const split = end - 15;
+    return digits(buf, start, split) * 1e15 + digits(buf, split, end);
   }
+  const text = Buffer.from(buf.buffer, buf.byteOffset + start, n).toString("latin1");
+  return /^\d+$/.test(text) ? Number(text) : Number.NaN;
+}
+
+/** At most 15 decimal digits, exactly; NaN on anything else. */
+function digits(buf: Uint8Array, start: number, end: number): number {
   let v = 0;
   for (let i = start; i < end; i++) {
     const d = (buf[i] as number) - ZERO;

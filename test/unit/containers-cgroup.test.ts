@@ -73,6 +73,23 @@ describe("cgroup parsers", () => {
     expect(n("12a")).toBeNaN();
     expect(n("-1")).toBeNaN();
     expect(n("")).toBeNaN();
+    expect(n("18446744073709551615")).toBe(2 ** 64);
+    expect(n("1844674407370955161x")).toBeNaN();
+    expect(n("123456789012345678901234")).toBe(Number("123456789012345678901234"));
+  });
+
+  it("reads long numbers exactly as Number reads them, halfway cases included", () => {
+    const n = (text: string) => parseDecimal(Buffer.from(text, "latin1"), 0, text.length);
+    let seed = 12345;
+    const rand = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+    for (let i = 0; i < 2000; i++) {
+      const len = 16 + Math.floor(rand() * 9); // 16..24 digits
+      let text = String(1 + Math.floor(rand() * 9));
+      while (text.length < len) text += String(Math.floor(rand() * 10));
+      expect(n(text), text).toBe(Number(text));
+    }
+    // 2^53 + 1 and 2^54 + 2 lie halfway between two doubles: ties go to even
+    for (const text of ["9007199254740993", "18014398509481986", "9007199254740995", "99999999999999999999"]) expect(n(text), text).toBe(Number(text));
   });
 });
 
