@@ -120,6 +120,20 @@ describe("a container's metrics written as JSON", () => {
     expect((JSON.parse(small.json) as ResourceMetrics).resource).toEqual(RESOURCE);
   });
 
+  it("writes a container the same, byte for byte, whatever was written before it", () => {
+    const first = encodeContainer(json(RESOURCE), stats(), meta());
+    const s = stats();
+    s.network = Array.from({ length: 50 }, (_, i) => ({ name: `veth${i}`, rxBytes: i, txBytes: i, rxPackets: 1, txPackets: 1, rxErrors: 0, txErrors: 0, rxDropped: 0, txDropped: 0 }));
+    encodeContainer(json({ "container.id": "other" }), s, meta({ state: "exited", startedAt: undefined }));
+    const nothing = stats();
+    nothing.network = [];
+    nothing.blkio = [];
+    encodeContainer(json({}), nothing, meta());
+    const again = encodeContainer(json(RESOURCE), stats(), meta());
+    expect(Buffer.compare(Buffer.from(again.bytes), Buffer.from(first.bytes))).toBe(0);
+    expect(again.points).toBe(first.points);
+  });
+
   it("goes into an envelope as it is, beside resources given as objects, and the collector reads it back", () => {
     const encoded = encodeContainer(json(RESOURCE), stats(), meta());
     const plain: ResourceMetrics = { resource: { "host.name": "worker-1", "node.id": "n1" }, metrics: [{ name: "system.memory.limit", type: "updowncounter", unit: "By", points: [{ value: 8 }] }] };
