@@ -15,9 +15,15 @@ import type { BenchContext, CostRow, CostSection } from "./section.js";
 const COUNTS = [0, 20, 50];
 const IMAGE = "vigie-test/busybox:1";
 const MAIN = "dist/cli/main.js";
-/** Seconds the agent runs before measuring, then seconds measured (overridable for a quick try). */
+/**
+ * Each agent process is measured over two windows of WINDOW_S seconds: the first minute (from
+ * WARMUP_S after start) and the steady state (SETTLE_S after the first window ends, once V8 has
+ * compiled what runs every cycle). Overridable for a quick try; AGENT_COST_SETTLE_S=-1 leaves out
+ * the steady-state window.
+ */
 const WARMUP_S = Number(process.env.AGENT_COST_WARMUP_S ?? 10);
 const WINDOW_S = Number(process.env.AGENT_COST_WINDOW_S ?? 60);
+const SETTLE_S = Number(process.env.AGENT_COST_SETTLE_S ?? 60);
 /** The agent's sampling interval (VIGIE_INTERVAL). */
 const INTERVAL = process.env.AGENT_COST_INTERVAL ?? "1s";
 /** Extra node arguments for the agent process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
@@ -115,8 +121,9 @@ async function stopProcess(child: ChildProcess): Promise<void> {
 
 /**
  * The agent as users run it (`node dist/cli/main.js agent`, interval 1 s, publishing to a real
- * nats-server with JetStream) with 0, 20 and 50 running busybox containers: CPU per cycle is the
- * process's utime + stime over the window divided by the cycles its own /metrics counted (so
+ * nats-server with JetStream) with 0, 20 and 50 running busybox containers, each measured over its
+ * first minute and again in the steady state: CPU per cycle is the
+ * process's utime + stime over a window divided by the cycles its own /metrics counted (so
  * publishing, the events stream, timers and GC are all in it); RSS from /proc/<pid>/status;
  * children from /proc (ppid = agent) polled every 250 ms, and the CPU of reaped children.
  */
@@ -188,51 +195,60 @@ export const agentProcessSection: CostSection = {
           }
         };
         await poll(WARMUP_S);
-        const warmMaxMb = Math.max(...rss.map((s) => s.mb));
-        rss.length = 0;
-        const before = await scrape(url);
-        const cpu0 = processCpuMs(pid);
-        const threads0 = cpuByThread(pid);
-        const reaped0 = reapedChildrenCpuMs(pid);
-        const daemon0 = processCpuMs(dockerdPid);
-        const windowStart = Date.now();
-        await poll(WINDOW_S);
-        const cpuMs = processCpuMs(pid) - cpu0;
-        const threads1 = cpuByThread(pid);
-        const daemonMs = processCpuMs(dockerdPid) - daemon0;
-        const reapedMs = reapedChildrenCpuMs(pid) - reaped0;
-        const after = await scrape(url);
-        const seconds = (Date.now() - windowStart) / 1000;
-        const cycles = after.cycles - before.cycles;
+        let sinceStart = WARMUP_S;
+        let maxSoFar = 0;
+        const windows: { label: string; from: number }[] = [{ label: "first minute", from: WARMUP_S }];
+        if (SETTLE_S >= 0) windows.push({ label: "steady state", from: WARMUP_S + WINDOW_S + SETTLE_S });
+        for (const w of windows) {
+          if (w.from > sinceStart) await poll(w.from - sinceStart);
+          const warmMaxMb = Math.max(maxSoFar, ...rss.map((s) => s.mb));
+          rss.length = 0;
+          const before = await scrape(url);
+          const cpu0 = processCpuMs(pid);
+          const threads0 = cpuByThread(pid);
+          const reaped0 = reapedChildrenCpuMs(pid);
+          const daemon0 = processCpuMs(dockerdPid);
+          const windowStart = Date.now();
+          await poll(WINDOW_S);
+          sinceStart = w.from + WINDOW_S;
+          const cpuMs = processCpuMs(pid) - cpu0;
+          const threads1 = cpuByThread(pid);
+          const daemonMs = processCpuMs(dockerdPid) - daemon0;
+          const reapedMs = reapedChildrenCpuMs(pid) - reaped0;
+          const after = await scrape(url);
+          const seconds = (Date.now() - windowStart) / 1000;
+          const cycles = after.cycles - before.cycles;
 
-        const steadyFrom = Date.now() - STEADY_S * 1000;
-        const steadyMb = median(rss.filter((s) => s.t >= steadyFrom).map((s) => s.mb));
-        const maxMb = Math.max(warmMaxMb, ...rss.map((s) => s.mb));
-        // A thread that ended during the window is missing from the end reading (Node keeps its pools for its lifetime).
-        const perThread = [...threads1]
-          .map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
-          .filter(([, ms]) => ms > 0)
-          .sort((a, b) => b[1] - a[1])
-          .map(([name, ms]) => `${name} ${(ms / Math.max(1, cycles)).toFixed(1)}`)
-          .join(", ");
-        const wallMeanMs = ((after.wallSum - before.wallSum) / Math.max(1, after.wallCount - before.wallCount)) * 1000;
-        const pointsPerCycle = (after.containerPoints - before.containerPoints) / Math.max(1, cycles);
-        rows.push({
-          what: `Vigie agent process, ${n} running (of ours), per cycle`,
-          cpuMs: cycles > 0 ? cpuMs / cycles : NaN,
-          rssMb: steadyMb,
-          children: seenChildren.size,
-          note:
-            `interval ${INTERVAL}, ${cycles} cycles in ${seconds.toFixed(0)} s after ${WARMUP_S} s warm-up (${cpuMs} ms CPU in all); ` +
-            `CPU ms per cycle by thread: ${perThread}; ` +
-            `RSS steady (median of last ${STEADY_S} s) ${steadyMb.toFixed(1)} MB, max since start ${maxMb.toFixed(1)} MB; ` +
-            `mean cycle wall ${wallMeanMs.toFixed(2)} ms; ${running} bench containers running, ${onEngine} on the engine, ${pointsPerCycle.toFixed(0)} container points per cycle; ` +
-            `${after.published - before.published} messages acknowledged by JetStream (publish errors ${after.publishErrors - before.publishErrors}, ${after.spooled} left in the spool); source errors ${after.sourceErrors - before.sourceErrors}; ` +
-            `reaped children CPU ${reapedMs} ms; dockerd ${(daemonMs / Math.max(1, cycles)).toFixed(2)} ms CPU per cycle`,
-        });
-        ctx.log(
-          `agent process: ${n} running → ${(cpuMs / Math.max(1, cycles)).toFixed(2)} ms CPU per cycle, RSS steady ${steadyMb.toFixed(1)} MB (max ${maxMb.toFixed(1)}), ${seenChildren.size} children`,
-        );
+          const steadyFrom = Date.now() - STEADY_S * 1000;
+          const steadyMb = median(rss.filter((s) => s.t >= steadyFrom).map((s) => s.mb));
+          const maxMb = Math.max(warmMaxMb, ...rss.map((s) => s.mb));
+          // A thread that ended during the window is missing from the end reading (Node keeps its pools for its lifetime).
+          const perThread = [...threads1]
+            .map(([name, ms]) => [name, ms - (threads0.get(name) ?? 0)] as const)
+            .filter(([, ms]) => ms > 0)
+            .sort((a, b) => b[1] - a[1])
+            .map(([name, ms]) => `${name} ${(ms / Math.max(1, cycles)).toFixed(1)}`)
+            .join(", ");
+          const wallMeanMs = ((after.wallSum - before.wallSum) / Math.max(1, after.wallCount - before.wallCount)) * 1000;
+          const pointsPerCycle = (after.containerPoints - before.containerPoints) / Math.max(1, cycles);
+          rows.push({
+            what: `Vigie agent process, ${n} running (of ours), per cycle, ${w.label}`,
+            cpuMs: cycles > 0 ? cpuMs / cycles : NaN,
+            rssMb: steadyMb,
+            children: seenChildren.size,
+            note:
+              `interval ${INTERVAL}, ${cycles} cycles in ${seconds.toFixed(0)} s from ${w.from} s after start (${cpuMs} ms CPU in all); ` +
+              `CPU ms per cycle by thread: ${perThread}; ` +
+              `RSS (median of the window's last ${STEADY_S} s) ${steadyMb.toFixed(1)} MB, max since start ${maxMb.toFixed(1)} MB; ` +
+              `mean cycle wall ${wallMeanMs.toFixed(2)} ms; ${running} bench containers running, ${onEngine} on the engine, ${pointsPerCycle.toFixed(0)} container points per cycle; ` +
+              `${after.published - before.published} messages acknowledged by JetStream (publish errors ${after.publishErrors - before.publishErrors}, ${after.spooled} left in the spool); source errors ${after.sourceErrors - before.sourceErrors}; ` +
+              `reaped children CPU ${reapedMs} ms; dockerd ${(daemonMs / Math.max(1, cycles)).toFixed(2)} ms CPU per cycle`,
+          });
+          ctx.log(
+            `agent process: ${n} running, ${w.label} → ${(cpuMs / Math.max(1, cycles)).toFixed(2)} ms CPU per cycle, RSS ${steadyMb.toFixed(1)} MB (max ${maxMb.toFixed(1)}), ${seenChildren.size} children`,
+          );
+          maxSoFar = maxMb;
+        }
         await stopProcess(agent);
         agent = undefined;
       }

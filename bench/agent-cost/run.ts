@@ -50,6 +50,22 @@ if (host && peer && peer.cpuMs > 0) {
   const ratio = host.cpuMs / peer.cpuMs;
   notes.push(`host cycle (with encoding) / node_exporter scrape CPU = ${ratio.toFixed(3)} (target ≤ 0.2: ${ratio <= 0.2 ? "met" : "NOT met"})`);
 }
+// The issue's targets for the agent process, read off its rows: a full cycle with 50 containers under 10 ms CPU,
+// steady RSS under 70 MB, no child processes.
+for (const window of ["steady state", "first minute"]) {
+  const at50 = rows.find((r) => r.what === `Vigie agent process, 50 running (of ours), per cycle, ${window}`);
+  if (at50) notes.push(`50 containers, ${window}: ${fmt(at50.cpuMs)} ms CPU per cycle (target < 10: ${at50.cpuMs < 10 ? "met" : "NOT met"})`);
+}
+const agentRows = rows.filter((r) => r.what.startsWith("Vigie agent process"));
+const steadyRows = agentRows.filter((r) => r.what.endsWith("steady state"));
+if (steadyRows.length > 0) {
+  const worst = Math.max(...steadyRows.map((r) => r.rssMb ?? Number.POSITIVE_INFINITY));
+  notes.push(`steady RSS, largest of the steady-state windows: ${fmt(worst, 1)} MB (target < 70: ${worst < 70 ? "met" : "NOT met"})`);
+}
+if (agentRows.length > 0) {
+  const children = Math.max(...agentRows.map((r) => r.children ?? 0));
+  notes.push(`child processes seen under the agent: ${children} (target 0: ${children === 0 ? "met" : "NOT met"})`);
+}
 const report = [
   `Run ${new Date().toISOString()} on ${os.hostname()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, Linux ${os.release()}.`,
   "",
