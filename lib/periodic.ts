@@ -94,8 +94,9 @@ export class Periodic {
       if (outcome === "timeout") {
         this.stats.timeouts++;
         if (this.shared === controller) this.shared = undefined;
-        controller.abort(new Error(`${this.options.name} run exceeded ${timeoutMs} ms`));
-        this.options.onError?.(new Error(`${this.options.name} run exceeded ${timeoutMs} ms`), this.options.name);
+        const err = new Error(`${this.options.name} run exceeded ${timeoutMs} ms`);
+        controller.abort(err);
+        this.options.onError?.(err, this.options.name);
       }
     } catch (err) {
       this.stats.errors++;

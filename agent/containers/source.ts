@@ -122,9 +122,10 @@ export class ContainerSource implements MetricSource {
   }
 
   /**
-   * Every known container's numbers, read and written out. Kept apart from `sample`: V8 compiles
-   * this loop (and what it inlines) on its own, so `sample`'s once-a-minute list path, which has
-   * no type feedback when first taken, deoptimises only `sample`.
+   * Every known container's numbers, read and written out. Kept apart from `sample`: this loop is
+   * what V8 finds hot and optimises, with what it inlines. With the loop inside `sample`, the
+   * whole of `sample` was optimised, and its once-a-minute list path, which had no type feedback
+   * yet, deoptimised it ~60 s after start (`--trace-deopt`); apart, no deoptimisation.
    */
   private readAll(listed: boolean): ResourceMetrics[] {
     const out: ResourceMetrics[] = [];

@@ -197,7 +197,7 @@ export const agentProcessSection: CostSection = {
         await poll(WARMUP_S);
         let sinceStart = WARMUP_S;
         let maxSoFar = 0;
-        const windows: { label: string; from: number }[] = [{ label: "first minute", from: WARMUP_S }];
+        const windows: { label: "first minute" | "steady state"; from: number }[] = [{ label: "first minute", from: WARMUP_S }];
         if (SETTLE_S >= 0) windows.push({ label: "steady state", from: WARMUP_S + WINDOW_S + SETTLE_S });
         for (const w of windows) {
           if (w.from > sinceStart) await poll(w.from - sinceStart);
@@ -236,6 +236,7 @@ export const agentProcessSection: CostSection = {
             cpuMs: cycles > 0 ? cpuMs / cycles : NaN,
             rssMb: steadyMb,
             children: seenChildren.size,
+            agent: { containers: n, window: w.label },
             note:
               `interval ${INTERVAL}, ${cycles} cycles in ${seconds.toFixed(0)} s from ${w.from} s after start (${cpuMs} ms CPU in all); ` +
               `CPU ms per cycle by thread: ${perThread}; ` +

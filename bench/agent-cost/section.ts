@@ -10,6 +10,8 @@ export interface CostRow {
   /** Child processes started during the measured cycles. */
   children?: number;
   note?: string;
+  /** For a row of the agent process: how many containers ran, and which window of its life was measured. */
+  agent?: { containers: number; window: "first minute" | "steady state" };
 }
 
 export interface BenchContext {
