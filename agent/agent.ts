@@ -131,7 +131,9 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
         log.warn({ source: name, err: (r.reason as Error).message }, "source failed this cycle");
       }
     });
-    await outbox.send("metrics", { resources }, time);
+    // Whether a container absent from this message has gone (the engine answered), or is not known this cycle.
+    const containersComplete = containers ? results[sources.indexOf(containers)]?.status === "fulfilled" && containers.complete : undefined;
+    await outbox.send("metrics", containersComplete === undefined ? { resources } : { resources, containersComplete }, time);
     metrics.cycles.inc();
     end();
   }

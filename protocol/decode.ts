@@ -93,7 +93,7 @@ export function encode(envelope: Envelope): Uint8Array {
     if (i > 0) parts.push(COMMA);
     parts.push(r instanceof EncodedResource ? r.bytes : Buffer.from(JSON.stringify(r), "utf8"));
   });
-  parts.push(END);
+  parts.push(payload.containersComplete === undefined ? END : Buffer.from(`],"containersComplete":${payload.containersComplete}}}`, "utf8"));
   return Buffer.concat(parts);
 }
 

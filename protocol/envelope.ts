@@ -32,7 +32,15 @@ export const ResourceMetrics = z.object({
 });
 export type ResourceMetrics = z.infer<typeof ResourceMetrics>;
 
-export const MetricsPayload = z.object({ resources: z.array(ResourceMetrics) });
+export const MetricsPayload = z.object({
+  resources: z.array(ResourceMetrics),
+  /**
+   * True when the agent's engine answered this cycle, so its containers are all in `resources`: one
+   * absent has gone. Absent or false (no engine, engine down): the containers are not known this
+   * cycle, and the collector keeps the ones it last saw for a few intervals.
+   */
+  containersComplete: z.boolean().optional(),
+});
 export type MetricsPayload = z.infer<typeof MetricsPayload>;
 
 /** Something that happened (a container started, died, was OOM-killed, …), forwarded at once. */

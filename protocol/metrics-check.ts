@@ -29,6 +29,8 @@ export function checkMetricsPayload(payload: unknown): PayloadIssue | undefined 
       if (bad) return bad;
     }
   }
+  const complete = payload.containersComplete;
+  if (complete !== undefined && typeof complete !== "boolean") return issue(["payload", "containersComplete"], expected("boolean", complete));
   return undefined;
 }
 

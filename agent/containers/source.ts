@@ -73,6 +73,7 @@ export class ContainerSource implements MetricSource {
   private readonly toInspect = new Set<string>();
   private streamConnected = false;
   private cyclesSinceList = Number.POSITIVE_INFINITY;
+  private lastComplete = false;
   /**
    * Where a new events stream takes up (ns since the epoch): the last event seen, or when the
    * stream was opened. Undefined before the first stream: nothing happened that was missed.
@@ -90,6 +91,11 @@ export class ContainerSource implements MetricSource {
       retryMaxMs: options.retryMaxMs,
       onChange: (up, error, previous) => this.engineChanged(up, error, previous),
     });
+  }
+
+  /** True when the last sample held every running container: the engine answered (false until a first sample). */
+  get complete(): boolean {
+    return this.lastComplete;
   }
 
   /** True when the engine answers, false when it does not, undefined before the first try. */
@@ -110,6 +116,7 @@ export class ContainerSource implements MetricSource {
       try {
         list = await this.link.call(() => this.options.api.listContainers());
       } catch {
+        this.lastComplete = false;
         return []; // the engine is down: said once by the link, and by the docker_up metric
       }
       this.cyclesSinceList = 0;
@@ -118,7 +125,9 @@ export class ContainerSource implements MetricSource {
     }
     if (this.layout === null) this.layout = detectLayout(this.options.hostRoot);
     if (this.toInspect.size > 0) await this.inspectNew();
-    return this.readAll(listed);
+    const out = this.readAll(listed);
+    this.lastComplete = true;
+    return out;
   }
 
   /**

@@ -27,8 +27,9 @@ export interface NodeMetrics {
 export interface LatestOptions {
   /**
    * A container absent from newer messages is dropped after this many intervals when the message
-   * carried no container at all (the container source failed once); when a message carries
-   * containers, the ones it lacks are gone at once. Default 3.
+   * carried no container at all and did not say its list was complete (an older agent, or its
+   * engine down or its container source failed this cycle); when a message carries containers, or
+   * says it holds them all, the ones it lacks are gone at once. Default 3.
    */
   containerStaleIntervals?: number;
   /** Interval assumed before two messages were seen (ms). Default 10 s. */
@@ -71,7 +72,7 @@ export class LatestMetrics {
       intervalMs = intervalMs === undefined ? delta : Math.round(intervalMs * 0.7 + delta * 0.3);
     }
     let containers: Map<string, ResourceSnapshot> = fresh;
-    if (fresh.size === 0 && prev && prev.containers.size > 0) {
+    if (fresh.size === 0 && prev && prev.containers.size > 0 && env.payload.containersComplete !== true) {
       const ttl = this.staleIntervals * (intervalMs ?? this.defaultIntervalMs);
       containers = new Map([...prev.containers].filter(([, c]) => env.time - c.time < ttl));
     }

@@ -23,7 +23,7 @@ describe("agent with containers: Swarm identity, container metrics and events on
   const containers: string[] = [];
 
   const events = () => received.filter((e): e is EnvelopeOf<"events"> => e.kind === "events").flatMap((e) => e.payload.events);
-  const resources = () => received.filter((e): e is EnvelopeOf<"metrics"> => e.kind === "metrics").flatMap((e) => e.payload.resources);
+  const metricsMessages = () => received.filter((e): e is EnvelopeOf<"metrics"> => e.kind === "metrics");
 
   beforeAll(async () => {
     docker = await ensureDocker();
@@ -60,12 +60,19 @@ describe("agent with containers: Swarm identity, container metrics and events on
     containers.push(name);
     const start = await waitFor("the start event on the wire", () => events().find((e) => e.resource["container.id"] === id && e.action === "start"), 5_000);
     expect(start.resource).toMatchObject({ "host.name": agent.identity.hostname, "node.id": agent.identity.nodeId, "container.name": name });
-    const rm = await waitFor("the container's metrics on the wire", () => resources().find((r) => r.resource["container.id"] === id), 10_000);
-    expect(rm.metrics.map((m) => m.name)).toContain("container.memory.working_set");
+    const withIt = await waitFor("the container's metrics on the wire", () => metricsMessages().find((m) => m.payload.resources.some((r) => r.resource["container.id"] === id)), 10_000);
+    const rm = withIt.payload.resources.find((r) => r.resource["container.id"] === id);
+    expect(rm?.metrics.map((m) => m.name)).toContain("container.memory.working_set");
+    expect(withIt.payload.containersComplete).toBe(true);
     await removeContainer(docker, id);
     const die = await waitFor("the die event on the wire within 2 s", () => events().find((e) => e.resource["container.id"] === id && e.action === "die"), 2_000, 20);
     expect(die.type).toBe("container");
     const envelope = received.find((e) => e.kind === "events" && e.payload.events.includes(die));
     expect(envelope?.node).toEqual({ id: agent.identity.nodeId, hostname: agent.identity.hostname });
+    // The next sample is complete without it: a reader knows it has gone, not that it is unknown.
+    const after = received.indexOf(envelope as Envelope);
+    const next = await waitFor("a metrics message after the die event", () => received.slice(after).find((e): e is EnvelopeOf<"metrics"> => e.kind === "metrics"), 5_000);
+    expect(next.payload.containersComplete).toBe(true);
+    expect(next.payload.resources.some((r) => r.resource["container.id"] === id)).toBe(false);
   });
 });

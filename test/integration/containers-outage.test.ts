@@ -74,6 +74,8 @@ describe("the Docker engine going away and coming back (dockerd really stopped)"
       10_000,
     );
     expect(hostOnly.payload.resources.every((r) => r.resource["container.id"] === undefined)).toBe(true);
+    // The message says its containers are not known this cycle (not "none running").
+    expect(hostOnly.payload.containersComplete).toBe(false);
 
     docker = await startDocker();
     await waitFor("vigie_agent_docker_up 1", async () => (await dockerUp()) === "1", 60_000, 200);
@@ -82,6 +84,7 @@ describe("the Docker engine going away and coming back (dockerd really stopped)"
     const { id, name } = await runContainer(docker, { cmd: ["sleep", "3600"], network: "none" });
     containers.push(name);
     await waitFor("the new container's start event (the events stream is back)", () => events().find((e) => e.resource["container.id"] === id && e.action === "start"), 60_000);
-    await waitFor("the new container's metrics", () => metricsMessages().some((m) => m.payload.resources.some((r) => r.resource["container.id"] === id)), 10_000);
+    const back = await waitFor("the new container's metrics", () => metricsMessages().find((m) => m.payload.resources.some((r) => r.resource["container.id"] === id)), 10_000);
+    expect(back.payload.containersComplete).toBe(true);
   });
 });

@@ -152,5 +152,13 @@ describe("a container's metrics written as JSON", () => {
     if (decoded.value.kind !== "metrics") throw new Error("expected metrics");
     expect(decoded.value.payload.resources).toHaveLength(3);
     expect(decoded.value.payload.resources[1]).toEqual(JSON.parse(encoded.json));
+    expect(decoded.value.payload.containersComplete).toBeUndefined();
+    // Whether the containers are all there goes with them, true or false.
+    for (const containersComplete of [true, false]) {
+      const again = decode(encode({ ...envelope, payload: { ...envelope.payload, containersComplete } }));
+      if (!again.ok || again.value.kind !== "metrics") throw new Error("expected metrics");
+      expect(again.value.payload.containersComplete).toBe(containersComplete);
+      expect(again.value.payload.resources).toEqual(decoded.value.payload.resources);
+    }
   });
 });

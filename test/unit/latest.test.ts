@@ -84,4 +84,13 @@ describe("the latest metrics of a node", () => {
     latest.apply(message(20_000, [host(4)])); // 18 s after c1 was last seen: past 3 (smoothed) intervals
     expect(latest.get("n1")?.containers.size).toBe(0);
   });
+
+  it("drops containers at once when a message with none says its list is complete (the last container stopped)", () => {
+    const latest = new LatestMetrics({ defaultIntervalMs: 1000 });
+    latest.apply(message(1000, [host(1), container("c1", 100)]));
+    latest.apply({ ...message(2000, [host(2)]), payload: { resources: [host(2)], containersComplete: false } });
+    expect(latest.get("n1")?.containers.has("c1")).toBe(true); // not known this cycle: kept a while
+    latest.apply({ ...message(3000, [host(3)]), payload: { resources: [host(3)], containersComplete: true } });
+    expect(latest.get("n1")?.containers.size).toBe(0);
+  });
 });

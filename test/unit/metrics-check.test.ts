@@ -12,7 +12,7 @@ function payload(): Record<string, unknown> {
       { name: "vigie.container.healthy", type: "gauge", unit: "1", points: [{ attributes: { ok: true }, value: 1 }] },
     ],
   });
-  return { resources: [{ resource: { "host.name": "worker-1" }, metrics: [{ name: "system.cpu.time", type: "counter", unit: "s", points: [] }] }, container(1), container(2)] };
+  return { resources: [{ resource: { "host.name": "worker-1" }, metrics: [{ name: "system.cpu.time", type: "counter", unit: "s", points: [] }] }, container(1), container(2)], containersComplete: true };
 }
 
 const ODD_VALUES: unknown[] = [null, "12", 12, -0, 1e308, true, [], {}, "", "x".repeat(5000), { value: 1 }, [1, 2], undefined];
@@ -50,6 +50,14 @@ describe("checkMetricsPayload", () => {
     const r = payload() as typeof p;
     r.resources[1]!.metrics[0]!.points[0]!.attributes = { "cpu.mode": Infinity };
     expect(checkMetricsPayload(r)).toEqual({ path: ["payload", "resources", 1, "metrics", 0, "points", 0, "attributes", "cpu.mode"], message: "Number must be finite" });
+  });
+
+  it("takes containersComplete as a boolean or not at all", () => {
+    const { containersComplete: _, ...without } = payload();
+    expect(checkMetricsPayload(without)).toBeUndefined();
+    expect(checkMetricsPayload({ ...payload(), containersComplete: false })).toBeUndefined();
+    expect(checkMetricsPayload({ ...payload(), containersComplete: "yes" })).toEqual({ path: ["payload", "containersComplete"], message: "Expected boolean, received string" });
+    expect(MetricsPayload.safeParse({ ...payload(), containersComplete: "yes" }).success).toBe(false);
   });
 
   it("agrees with the zod schema on 5,000 mutated payloads", () => {
