@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { counterRate } from "../../collector/history/rate.js";
 import { MinuteSlab, RollupQueue } from "../../collector/history/rollup.js";
@@ -286,32 +285,6 @@ describe("MetricsHistory", () => {
     const [stored] = h.storedSeries("system.memory.limit");
     expect(h.rollups([stored!.id], start, start).get(stored!.id)).toEqual([{ minute: start, min: 1, max: 3, avg: 2, last: 3, count: 2 }]);
     h.close();
-  });
-
-  it("still reads rollups stored one row per series by earlier versions", () => {
-    const dir = mkdtempSync(path.join(tmpdir(), "vigie-history-unit-"));
-    const file = path.join(dir, "history.db");
-    const start = T0 - (T0 % 60_000);
-    const mem = (v: number) => [{ name: "system.memory.limit", type: "updowncounter" as const, unit: "By", points: [{ value: v }] }];
-    try {
-      let h = new MetricsHistory(file, { now: () => T0 });
-      h.append(env(1, start + 120_000, mem(5)));
-      h.append(env(2, start + 180_000, mem(6)));
-      h.flush();
-      h.close();
-      const db = new Database(file);
-      const { id } = db.prepare("SELECT id FROM series").get() as { id: number };
-      db.prepare("INSERT INTO rollups (series_id, minute, min, max, avg, last, count) VALUES (?, ?, 1, 2, 1.5, 2, 2)").run(id, start);
-      db.close();
-      h = new MetricsHistory(file, { now: () => T0 });
-      expect(h.rollups([id], start, start + 600_000).get(id)).toEqual([
-        { minute: start, min: 1, max: 2, avg: 1.5, last: 2, count: 2 },
-        { minute: start + 120_000, min: 5, max: 5, avg: 5, last: 5, count: 1 },
-      ]);
-      h.close();
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
   });
 
   it("drops and counts series past its bound", () => {
