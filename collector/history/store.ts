@@ -52,7 +52,6 @@ export interface HistoryStats {
   sampleBytes: number;
 }
 
-
 /**
  * Metrics history: every series at sample resolution for a window, in memory, and as 1-minute
  * rollups (min, max, avg, last) on SQLite for the retention. Rollups are written in batches by
