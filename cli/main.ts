@@ -4,6 +4,7 @@ import type { Agent } from "../agent/index.js";
 import type { Collector } from "../collector/index.js";
 import { createLogger, startTracing, VIGIE_VERSION as AGENT_VERSION } from "../lib/index.js";
 import { ConfigError, configKeys, loadConfig } from "./config/load.js";
+import { redactSecrets } from "../lib/secrets.js";
 import type { Config } from "./config/schema.js";
 import { startNatsServer, type RunningNats } from "./nats-server.js";
 import { agentOptions, collectorOptions } from "./options.js";
@@ -80,7 +81,7 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
           return 0;
         }
         if (rest[0] === "check" || rest[0] === undefined) {
-          out(JSON.stringify(load(), null, 2));
+          out(JSON.stringify(redactSecrets(load()), null, 2));
           return 0;
         }
         throw new UsageError(`unknown config subcommand ${rest[0]}`);

@@ -7,6 +7,13 @@
 #   scripts/docker.sh restart   stop, then start
 #   scripts/docker.sh status    exit 0 when the engine answers
 #
+# What it does to a machine's own engine: if a dockerd already answers on DOCKER_HOST (default
+# /var/run/docker.sock) that this script did not start — a systemd-managed one, say — it is used
+# as it is: never stopped, restarted or given other flags, and its swarm is never left or
+# re-created. Such an engine must already be a swarm manager, or be allowed to become one with
+# VIGIE_TEST_SWARM_INIT=1 (the swarm it then creates is recorded as the tests' own). `stop` and
+# `restart` act only on the dockerd this script started, known by its own pid file.
+#
 # The engine runs without iptables, masquerading or default bridge (DESIGN §8, network rule):
 # test containers use host networking and talk to 127.0.0.1 only.
 # Environment: VIGIE_DOCKERD_LOG (default /var/log/vigie-dockerd.log),
@@ -15,7 +22,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 LOG=${VIGIE_DOCKERD_LOG:-/var/log/vigie-dockerd.log}
-PIDFILE=/var/run/docker.pid
+# The script's own pid file: the only dockerd it ever stops is the one named there.
+PIDFILE=${VIGIE_DOCKERD_PIDFILE:-/var/run/vigie-dockerd.pid}
+# Where the script records the swarm it created (the only one it may leave and re-create).
+STATE_DIR=${VIGIE_TEST_STATE_DIR:-/var/lib/vigie-test}
 START_TIMEOUT=${VIGIE_DOCKERD_TIMEOUT:-60}
 
 say() { echo "docker.sh: $*" >&2; }
@@ -51,6 +61,9 @@ remove_stale_pidfile() {
 
 start_engine() {
   if answers; then return 0; fi
+  if [ -n "${DOCKER_HOST:-}" ] && [ "$DOCKER_HOST" != unix:///var/run/docker.sock ]; then
+    say "no engine answers at DOCKER_HOST=$DOCKER_HOST; start it first (this script starts one only on /var/run/docker.sock)"; exit 1
+  fi
   need_root
   if ! command -v dockerd >/dev/null 2>&1; then
     say "dockerd is not installed (run scripts/bootstrap.sh: Debian package docker.io)"; exit 1
@@ -64,7 +77,7 @@ start_engine() {
     mkdir -p "$(dirname "$LOG")"
     say "starting dockerd (log: $LOG)"
     # setsid + every descriptor redirected: the engine outlives this script and whoever ran it.
-    setsid dockerd --iptables=false --ip-masq=false --bridge=none >>"$LOG" 2>&1 </dev/null &
+    setsid dockerd --pidfile "$PIDFILE" --iptables=false --ip-masq=false --bridge=none >>"$LOG" 2>&1 </dev/null &
     started=$!
   fi
   local waited=0
@@ -79,19 +92,43 @@ start_engine() {
   done
 }
 
+swarm_node_id() { docker info --format '{{.Swarm.NodeID}}' 2>/dev/null || true; }
+
+# The swarm this script created, recorded by its node id; any other swarm is the machine's own.
+ours() { [ -n "$1" ] && [ -f "$STATE_DIR/swarm-node-id" ] && [ "$(cat "$STATE_DIR/swarm-node-id")" = "$1" ]; }
+
+init_swarm() {
+  docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+  mkdir -p "$STATE_DIR"
+  swarm_node_id >"$STATE_DIR/swarm-node-id"
+}
+
 ensure_swarm() {
   local state
   state=$(docker info --format '{{.Swarm.LocalNodeState}}' 2>/dev/null || echo unknown)
   case "$state" in
-    active) ;;
+    active)
+      if [ "$(docker info --format '{{.Swarm.ControlAvailable}}' 2>/dev/null)" != true ]; then
+        say "this engine is a swarm worker; the tests need a manager (run them against a disposable engine)"; exit 1
+      fi ;;
     inactive)
+      if ! dockerd_pid >/dev/null && [ "${VIGIE_TEST_SWARM_INIT:-0}" != 1 ]; then
+        say "the engine on ${DOCKER_HOST:-/var/run/docker.sock} was not started by this script and is not in a swarm;"
+        say "the tests need one: set VIGIE_TEST_SWARM_INIT=1 to let them create it, or use a disposable engine"
+        exit 1
+      fi
       say "initializing a one-node swarm"
-      docker swarm init --advertise-addr 127.0.0.1 >/dev/null ;;
+      init_swarm ;;
     *)
-      # pending/error/locked: the swarm state on disk is unusable for tests; start a fresh one.
+      # pending/error/locked: unusable for tests. Only a swarm this script made may be replaced.
+      local id
+      id=$(swarm_node_id)
+      if ! ours "$id"; then
+        say "the engine's swarm is '$state' and was not created by this script; not touching it"; exit 1
+      fi
       say "swarm state '$state': starting a fresh one-node swarm"
       docker swarm leave --force >/dev/null 2>&1 || true
-      docker swarm init --advertise-addr 127.0.0.1 >/dev/null ;;
+      init_swarm ;;
   esac
   # Right after init (or a daemon restart) the node may not accept services yet.
   local i
@@ -105,7 +142,7 @@ ensure_swarm() {
 stop_engine() {
   local pid
   if ! pid=$(dockerd_pid); then
-    if answers; then say "a dockerd answers but was not started with a pid file here; not stopping it"; exit 1; fi
+    if answers; then say "the dockerd that answers was not started by this script (no $PIDFILE); not stopping it"; exit 1; fi
     return 0
   fi
   need_root

@@ -2,6 +2,7 @@ import { createRequire } from "node:module";
 import { readFileSync } from "node:fs";
 import { z, type ZodTypeAny } from "zod";
 import { ConfigSchema, type Config } from "./schema.js";
+import { isSecretKey, redactSecrets, REDACTED } from "../../lib/secrets.js";
 
 /** Start-up stops with this; its message names every key and value at fault. */
 export class ConfigError extends Error {
@@ -92,7 +93,9 @@ export function loadConfig(options: { file?: string; env?: NodeJS.ProcessEnv; ov
       for (const k of issue.keys) problems.push(`${from}: ${key ? `${key}.` : ""}${k}: unknown key`);
       continue;
     }
-    const value = getPath(merged, issue.path);
+    const last = issue.path[issue.path.length - 1];
+    // The value at fault is shown, except a secret's (a too-short token must not be echoed).
+    const value = typeof last === "string" && isSecretKey(last) ? REDACTED : redactSecrets(getPath(merged, issue.path));
     problems.push(`${from}: ${key} = ${JSON.stringify(value)}: ${issue.message}`);
   }
   throw new ConfigError(problems);

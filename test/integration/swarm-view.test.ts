@@ -102,11 +102,16 @@ describe("swarm view on the real single-node swarm", () => {
       const info = (await node.inspect()) as { Version: { Index: number }; Spec: Record<string, unknown> };
       await node.update({ version: info.Version.Index, ...info.Spec, Availability: availability });
     };
+    const before = ((await docker.getNode(selfId).inspect()) as { Spec: { Availability: string } }).Spec.Availability;
     await setAvailability("drain");
-    await watcher.refreshNow();
-    expect(watcher.view()?.nodes.find((n) => n.id === selfId)?.availability).toBe("drain");
-    expect(await registry.metrics()).toMatch(/vigie_swarm_node_availability\{node="[^"]+",availability="drain"\} 1/);
-    await setAvailability("active");
+    try {
+      await watcher.refreshNow();
+      expect(watcher.view()?.nodes.find((n) => n.id === selfId)?.availability).toBe("drain");
+      expect(await registry.metrics()).toMatch(/vigie_swarm_node_availability\{node="[^"]+",availability="drain"\} 1/);
+    } finally {
+      // Whatever happened above, the node is left as the test found it.
+      await setAvailability(before);
+    }
     await watcher.refreshNow();
     expect(watcher.view()?.nodes.find((n) => n.id === selfId)?.availability).toBe("active");
   });

@@ -11,7 +11,11 @@ const SCRIPT = path.resolve(import.meta.dirname, "../../scripts/docker.sh");
 export const BUSYBOX = "vigie-test/busybox:1";
 /** The node base image, built only when asked for (`ensureDocker({ images: ["busybox", "node-base"] })`). */
 export const NODE_BASE = "vigie-test/node-base:20";
-export const DOCKER_SOCKET = "/var/run/docker.sock";
+/**
+ * The engine the tests use: DOCKER_HOST when it names a Unix socket (point the suite at a
+ * disposable engine that way), else the default socket. scripts/docker.sh reads the same variable.
+ */
+export const DOCKER_SOCKET = process.env.DOCKER_HOST?.startsWith("unix://") ? process.env.DOCKER_HOST.slice("unix://".length) : "/var/run/docker.sock";
 
 let ready: Promise<void> | undefined;
 

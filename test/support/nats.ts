@@ -21,14 +21,15 @@ const BINARIES = ["/usr/sbin/nats-server", "/usr/bin/nats-server", "nats-server"
  * Launches a real nats-server with JetStream on a free loopback port (the server picks it:
  * `-p -1`), and reads the port from its log. Fails loudly if the binary is missing.
  */
-export async function startNats(options: { port?: number; storeDir?: string } = {}): Promise<NatsServer> {
+export async function startNats(options: { port?: number; storeDir?: string; /** A configuration file (`-c`); the command line's port, address and store still apply. */ config?: string; env?: Record<string, string> } = {}): Promise<NatsServer> {
   const storeDir = options.storeDir ?? mkdtempSync(path.join(tmpdir(), "vigie-nats-"));
   let port = options.port ?? -1;
   let child: ChildProcess | undefined;
 
   const launch = async () => {
     const bin = BINARIES.find((b) => !b.startsWith("/") || existsSync(b)) ?? "nats-server";
-    const proc = spawn(bin, ["-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "pipe", "pipe"] });
+    const config = options.config ? ["-c", options.config] : [];
+    const proc = spawn(bin, [...config, "-a", "127.0.0.1", "-p", String(port), "-js", "-sd", storeDir], { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...options.env } });
     child = proc;
     port = await new Promise<number>((resolve, reject) => {
       let log = "";
