@@ -52,7 +52,12 @@ describe("NATS permissions of deploy/nats/nats.conf", () => {
     // A core subscription to the agents' subjects is refused by the server (a permissions violation).
     const received: string[] = [];
     const errors: string[] = [];
-    const sub = agent.subscribe("vigie.v1.>", { callback: (err, m) => (err ? errors.push(err.message) : received.push(m.subject)) });
+    const sub = agent.subscribe("vigie.v1.>", {
+      callback: (err, m) => {
+        if (err) errors.push(err.message);
+        else received.push(m.subject);
+      },
+    });
     await agent.flush();
     await jetstream(collector).publish("vigie.v1.metrics.node-2", "{}", { msgID: "boot:2" });
     await new Promise((r) => setTimeout(r, 500));
