@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
 import { CHECK_STATES, EXPOSITION_FAMILIES as F, type ExpositionFamily } from "../../protocol/index.js";
-import type { CheckRecord, ChecksState } from "./state.js";
+import type { CheckRecord, CheckSource } from "./state.js";
 
 const LABELS = ["check", "service", "node"] as const;
 type Key = string;
@@ -13,7 +13,7 @@ type Key = string;
  * service checked on one node share a series: success is the minimum, duration the maximum,
  * certificate expiry the earliest. Checks whose node stopped reporting them are left out.
  */
-export function registerCheckMetrics(registry: Registry, state: ChecksState, now: () => number): void {
+export function registerCheckMetrics(registry: Registry, state: CheckSource, now: () => number): void {
   const groups = (): Map<Key, { labels: Record<(typeof LABELS)[number], string>; records: CheckRecord[] }> => {
     const t = now();
     const out = new Map<Key, { labels: Record<(typeof LABELS)[number], string>; records: CheckRecord[] }>();
