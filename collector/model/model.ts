@@ -97,7 +97,7 @@ export class ClusterModel {
     const handler = this.kinds[env.kind] as KindHandler<K>;
     const node = handler.node(prev, env, receivedAt);
     const changes = handler.apply(env, receivedAt);
-    const extra = (this.extra[env.kind] as ((e: EnvelopeOf<K>, t: number) => readonly ModelChange[] | void) | undefined)?.(env, receivedAt);
+    const extra = this.extra[env.kind]?.(env, receivedAt);
     return { node, changes: extra ? [...changes, ...extra] : changes };
   }
 

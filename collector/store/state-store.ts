@@ -68,20 +68,22 @@ export class StateStore {
 
   /** Records one envelope and applies it with `apply`, atomically; a duplicate is not applied. */
   accept(env: Envelope, receivedAt: number, apply: ApplyMessage): AcceptOutcome {
+    const k = key(env.node.id, env.agent.bootId);
+    const seq = structuredClone(this.sequences.get(k) ?? emptySequence());
     const run = this.db.transaction((): AcceptOutcome => {
-      const k = key(env.node.id, env.agent.bootId);
-      const seq = structuredClone(this.sequences.get(k) ?? emptySequence());
       const fresh = observeSequence(seq, env.agent.seq);
-      this.sequences.set(k, seq);
       this.saveSequence.run(env.node.id, env.agent.bootId, JSON.stringify(seq), receivedAt);
       if (!fresh) return { accepted: false, reason: "duplicate" };
-
       const node = apply(this.nodes.get(env.node.id));
-      this.nodes.set(env.node.id, node);
       this.saveNode.run(env.node.id, JSON.stringify(node));
       return { accepted: true, node };
     });
-    return run();
+    // Memory follows the database only once it committed: a failed apply leaves the message
+    // unseen, so that its redelivery is applied rather than taken for a duplicate.
+    const outcome = run();
+    this.sequences.set(k, seq);
+    if (outcome.accepted) this.nodes.set(env.node.id, outcome.node);
+    return outcome;
   }
 
   listNodes(): NodeState[] {

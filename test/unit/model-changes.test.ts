@@ -100,7 +100,7 @@ describe("collector model: what subscribers are told", () => {
 describe("collector model: the kind table", () => {
   it("hands logs to an extra handler given at construction, and counts the node as heard from", () => {
     const bodies: string[] = [];
-    const model = openModel({ now: () => T0, handlers: { logs: (env) => void bodies.push(...env.payload.records.map((r) => String(r.body))) } });
+    const model = openModel({ now: () => T0, handlers: { logs: (env) => void bodies.push(...env.payload.records.map((r) => (typeof r.body === "string" ? r.body : JSON.stringify(r.body)))) } });
     try {
       expect(model.apply(logsEnv("n1", T0, "GET / 200"), T0 + 5)).toBe(true);
       expect(bodies).toEqual(["GET / 200"]);
