@@ -62,6 +62,11 @@ export interface CollectorOptions {
   routes?: RouteModule[];
   /** More stores for some kinds of message (the log store for `logs`), given to the model. */
   handlers?: ExtraHandlers;
+  /**
+   * Called once the model is open, before the stream is replayed and ingest starts: subscribe
+   * here (alert engine, autoscaler) to miss no change.
+   */
+  onModel?: (model: ClusterModel) => void;
   log: Logger;
   now?: () => number;
 }
@@ -95,6 +100,12 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
     else log.warn(fields, `node ${c.hostname} is ${c.to}: its agent stopped reporting`);
   });
+  try {
+    options.onModel?.(model);
+  } catch (err) {
+    model.close(now());
+    throw err;
+  }
 
   let nc: NatsConnection;
   try {
