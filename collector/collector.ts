@@ -1,30 +1,28 @@
 import { existsSync } from "node:fs";
-import path from "node:path";
 import Docker from "dockerode";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
 import { parseListen, type Logger } from "../lib/index.js";
 import { buildApi, type RouteModule } from "./api/server.js";
+import { containerRoutes } from "./api/routes/containers.js";
 import { nodeRoutes } from "./api/routes/nodes.js";
+import { queryRoutes } from "./api/routes/query.js";
 import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
-import { ExpositionRenderer } from "./exposition/render.js";
-import { renderNodeStatus } from "./exposition/nodes.js";
-import { registerExpositionMetrics, type ExpositionStats } from "./exposition/metrics.js";
-import { AbsenceTracker, nodeStatus, type AbsenceOptions } from "./history/absence.js";
-import { LatestMetrics } from "./history/latest.js";
+import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
+import { clusterExposition } from "./exposition/cluster.js";
+import type { AbsenceOptions } from "./history/absence.js";
+import type { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
-import { MetricsHistory, type HistoryOptions } from "./history/store.js";
-import { queryRoutes } from "./api/routes/query.js";
-import { containerRoutes } from "./api/routes/containers.js";
 import { replayMetrics } from "./history/replay.js";
-import { Periodic } from "../lib/index.js";
+import type { HistoryOptions, MetricsHistory } from "./history/store.js";
 import { Ingest } from "./ingest/ingest.js";
 import { ensureStreams } from "./ingest/streams.js";
+import { openModel, type ClusterModel, type ExtraHandlers } from "./model/index.js";
+import { modelLoops } from "./model/loops.js";
 import { createCollectorMetrics } from "./selfmetrics.js";
-import { StateStore } from "./store/state-store.js";
-import { attachChecks } from "./checks/index.js";
+import type { StateStore } from "./store/state-store.js";
 import { registerSwarmMetrics } from "./swarm/metrics.js";
 import { swarmRoutes } from "./swarm/routes.js";
 import { SwarmWatcher } from "./swarm/watcher.js";
@@ -60,14 +58,23 @@ export interface CollectorOptions {
   swarm?: { enabled?: boolean; socketPath?: string; intervalMs?: number };
   /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
   history?: HistoryOptions;
-  /** Extra route modules (checks, alerts, …), registered after the built-in ones. */
+  /** Extra route modules (alerts, …), registered after the built-in ones. */
   routes?: RouteModule[];
+  /** More stores for some kinds of message (the log store for `logs`), given to the model. */
+  handlers?: ExtraHandlers;
+  /**
+   * Called once the model is open, before the stream is replayed and ingest starts: subscribe
+   * here (alert engine, autoscaler) to miss no change.
+   */
+  onModel?: (model: ClusterModel) => void;
   log: Logger;
   now?: () => number;
 }
 
 export interface Collector {
   url: string;
+  /** The cluster's model: every store, the queries and the change feed. */
+  model: ClusterModel;
   store: StateStore;
   ingest: Ingest;
   /** Metrics at sample resolution (memory) and 1-minute rollups (disk). */
@@ -79,23 +86,32 @@ export interface Collector {
   stop(): Promise<void>;
 }
 
+/** Wires the collector's parts together: model, NATS ingest, Swarm watcher, loops, API. */
 export async function startCollector(options: CollectorOptions): Promise<Collector> {
   const log = options.log;
   const now = options.now ?? Date.now;
   const tokens = new TokenRegistry([...loadTokens({ token: options.apiToken, tokensFile: options.apiTokensFile }), ...(options.apiTokens ?? [])]);
   if (!tokens.enabled) log.warn("no API token configured: the API is open to anyone who can reach it");
   const absence = options.absence ?? {};
-  const store = new StateStore(path.join(options.dataDir, "collector", "state.db"));
-  const checks = attachChecks({ store, now });
-  const latest = new LatestMetrics({ defaultIntervalMs: absence.defaultIntervalMs });
-  const history = new MetricsHistory(path.join(options.dataDir, "collector", "history.db"), { ...options.history, now });
+  const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  const model = openModel({ dataDir: options.dataDir, history: options.history, absence, handlers: options.handlers, log: log.child({ component: "model" }), now });
+  model.on("nodeStatus", (c) => {
+    const fields = { node: c.hostname, nodeId: c.nodeId, from: c.from, to: c.to };
+    if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
+    else log.warn(fields, `node ${c.hostname} is ${c.to}: its agent stopped reporting`);
+  });
+  try {
+    options.onModel?.(model);
+  } catch (err) {
+    model.close(now());
+    throw err;
+  }
 
   let nc: NatsConnection;
   try {
     nc = await connect({ servers: options.natsUrl, name: "vigie-collector", maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
   } catch (err) {
-    store.close();
-    history.close();
+    model.close(now());
     throw new Error(`cannot connect to NATS at ${options.natsUrl}: ${(err as Error).message}`, { cause: err });
   }
   let natsUp = true;
@@ -112,96 +128,56 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   })();
 
   await ensureStreams(await jetstreamManager(nc), { maxAgeMs: options.streamMaxAgeMs, maxBytes: options.streamMaxBytes, replicas: options.streamReplicas });
-  const ingest = new Ingest(nc, {
-    durable: options.durable,
-    maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES,
-    store: (env) => {
-      const accepted = store.accept(env, now()).accepted;
-      // In-memory views are derived after the message is durable; a restart rebuilds them.
-      if (accepted && env.kind === "metrics") {
-        latest.apply(env);
-        history.append(env);
-      }
-      return accepted;
-    },
-    now,
-    log,
-  });
+  const ingest = new Ingest(nc, { durable: options.durable, maxMessageBytes, store: (env) => model.apply(env, now()), now, log });
   // The history window lives in memory: read it back from the stream before new messages arrive.
   // Two intervals before the window prime the counters, so the window's first rates are the live ones.
-  const replayed = await replayMetrics(nc, { since: now() - history.windowMs, primeMs: 2 * history.intervalMs, maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES }, (env, priming) => {
-    if (!priming) latest.apply(env);
-    history.append(env, { primeOnly: priming });
-  }).catch((err: unknown) => {
-    log.warn({ err: (err as Error).message }, "could not replay the metrics history from the stream");
-    return 0;
-  });
+  const history = model.history;
+  const replayed = await replayMetrics(nc, { since: now() - history.windowMs, primeMs: 2 * history.intervalMs, maxMessageBytes }, (env, priming) => model.replay(env, priming)).catch(
+    (err: unknown) => {
+      log.warn({ err: (err as Error).message }, "could not replay the metrics history from the stream");
+      return 0;
+    },
+  );
   if (replayed > 0) log.info({ messages: replayed }, "metrics history rebuilt from the stream");
   await ingest.start();
 
-  const metrics = createCollectorMetrics(ingest.stats, store, now);
+  const metrics = createCollectorMetrics(ingest.stats, model, now);
+  registerHistoryMetrics(metrics.registry, history);
+  registerCheckMetrics(metrics.registry, model.checks, now);
   const socketPath = options.swarm?.socketPath ?? "/var/run/docker.sock";
   const swarm =
     (options.swarm?.enabled ?? existsSync(socketPath))
-      ? new SwarmWatcher(new Docker({ socketPath }), { intervalMs: options.swarm?.intervalMs ?? 10_000, log: log.child({ component: "swarm" }), now })
+      ? new SwarmWatcher(new Docker({ socketPath }), {
+          intervalMs: options.swarm?.intervalMs ?? 10_000,
+          log: log.child({ component: "swarm" }),
+          now,
+          onReading: (status, view) => model.setSwarm(status, view),
+        })
       : undefined;
   if (swarm) {
-    registerSwarmMetrics(metrics.registry, () => swarm.view());
+    registerSwarmMetrics(metrics.registry, () => model.swarm.view());
     swarm.start();
   }
-  registerHistoryMetrics(metrics.registry, history);
-  let flushTicks = 0;
-  const flushLoop = new Periodic(
-    { name: "history-flush", intervalMs: 250, runAtStart: false, onError: (err) => log.error({ err: (err as Error).message }, "history flush failed") },
-    async () => {
-      if (++flushTicks % 60 === 0) history.maintain(now());
-      // At most ~40 ms of SQLite per tick: messages wait behind a synchronous flush.
-      history.flush(20_000, 40);
-    },
-  );
-  flushLoop.start();
-  const tracker = new AbsenceTracker();
-  const absenceLoop = new Periodic({ name: "absence", intervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), runAtStart: false }, async () => {
-    const t = now();
-    const changes = tracker.update(store.listNodes().map((n) => ({ id: n.id, hostname: n.hostname, status: nodeStatus(n.lastSeen, t, latest.get(n.id)?.intervalMs, absence) })));
-    for (const c of changes) {
-      const fields = { node: c.hostname, nodeId: c.nodeId, from: c.from, to: c.to };
-      if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
-      else log.warn(fields, `node ${c.hostname} is ${c.to}: its agent stopped reporting`);
-    }
-  });
-  absenceLoop.start();
-  const renderer = new ExpositionRenderer();
-  const expositionStats: ExpositionStats = { lastRenderSeconds: 0, lastBytes: 0 };
-  registerExpositionMetrics(metrics.registry, expositionStats);
-  const exposition = () => {
-    const started = performance.now();
-    const t = now();
-    const statuses = store.listNodes().map((n) => ({ node: n, status: nodeStatus(n.lastSeen, t, latest.get(n.id)?.intervalMs, absence) }));
-    // Only nodes that are reporting: a silent node's last values must not look current.
-    const up = statuses.flatMap((s) => (s.status === "up" ? [latest.get(s.node.id)] : [])).filter((n) => n !== undefined);
-    const text = renderer.render(up) + renderNodeStatus(statuses.map((s) => ({ id: s.node.id, hostname: s.node.hostname, status: s.status })));
-    expositionStats.lastRenderSeconds = (performance.now() - started) / 1000;
-    expositionStats.lastBytes = text.length;
-    return text;
-  };
+  const loops = modelLoops(model, { statusIntervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), now, log });
+  loops.start();
+
   const app = buildApi({
     tokens,
     metricsAuth: options.metricsAuth,
     routes: [
       systemRoutes({
         registry: metrics.registry,
-        exposition,
-        health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: store.listNodes().length } }),
+        exposition: clusterExposition(model, metrics.registry, now),
+        health: () => ({ ok: natsUp, details: { nats: natsUp ? "connected" : "disconnected", nodes: model.nodes(now()).length } }),
       }),
-      nodeRoutes({ store, latest, absence, now }),
-      containerRoutes({ latest, history, desiredReplicas: swarm ? (name) => swarm.view()?.services.find((x) => x.name === name)?.desired : undefined }),
+      nodeRoutes({ model, now }),
+      containerRoutes({ model }),
       queryRoutes({ history, now }),
-      ...(swarm ? [(app: Parameters<typeof swarmRoutes>[0]) => swarmRoutes(app, swarm)] : []),
+      checkRoutes({ state: model.checks, now }),
+      ...(swarm ? [swarmRoutes(model.swarm)] : []),
       ...(options.routes ?? []),
     ],
   });
-  checks.register(app, metrics.registry);
   const { host, port } = parseListen(options.listen);
   await app.listen({ host, port });
   const addr = app.server.address();
@@ -210,22 +186,19 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
 
   return {
     url,
-    store,
+    model,
+    store: model.state,
     ingest,
     history,
-    latest,
+    latest: model.latest,
     swarm,
     async stop() {
       await swarm?.stop();
       await app.close();
       await ingest.stop();
-      await flushLoop.stop();
-      await absenceLoop.stop();
-      history.maintain(now());
-      history.flush();
-      history.close();
+      await loops.stop();
       await nc.drain().catch(() => nc.close());
-      store.close();
+      model.close(now());
       log.info("collector stopped");
     },
   };

@@ -1,9 +1,9 @@
 import { Counter, Gauge, Registry } from "prom-client";
 import type { IngestStats } from "./ingest/ingest.js";
-import type { StateStore } from "./store/state-store.js";
+import type { ClusterModel } from "./model/index.js";
 
 /** The collector's own health (the pipeline), under `vigie_*`. */
-export function createCollectorMetrics(ingest: IngestStats, store: StateStore, now: () => number) {
+export function createCollectorMetrics(ingest: IngestStats, model: Pick<ClusterModel, "nodes" | "accounting" | "listenerErrors">, now: () => number) {
   const registry = new Registry();
   const r = [registry];
   let seenAccepted = 0;
@@ -48,7 +48,7 @@ export function createCollectorMetrics(ingest: IngestStats, store: StateStore, n
     registers: r,
     collect() {
       this.reset();
-      for (const n of store.listNodes()) this.set({ node: n.hostname }, store.accounting(n.id).missing);
+      for (const { node: n } of model.nodes(now())) this.set({ node: n.hostname }, model.accounting(n.id).missing);
     },
   });
   new Gauge({
@@ -59,7 +59,17 @@ export function createCollectorMetrics(ingest: IngestStats, store: StateStore, n
     collect() {
       this.reset();
       const t = now();
-      for (const n of store.listNodes()) this.set({ node: n.hostname }, Math.max(0, (t - n.lastSeen) / 1000));
+      for (const { node: n } of model.nodes(t)) this.set({ node: n.hostname }, Math.max(0, (t - n.lastSeen) / 1000));
+    },
+  });
+  let seenListenerErrors = 0;
+  new Counter({
+    name: "vigie_model_listener_errors_total",
+    help: "Calls of a subscriber to the collector's model (alerts, autoscaler, …) that failed; ingest went on.",
+    registers: r,
+    collect() {
+      this.inc(model.listenerErrors - seenListenerErrors);
+      seenListenerErrors = model.listenerErrors;
     },
   });
   return { registry };

@@ -91,7 +91,7 @@ export interface CheckDefinition {
   id: string;
   name: string;
   type: "http" | "tcp";
-  /** Absent only for a check in error. */
+  /** Absent only for a check in error whose labels name no target. */
   url?: URL;
   method: string;
   headers: Record<string, string>;
@@ -144,12 +144,16 @@ export function toDefinition(c: CheckConfig, id: string, resource: Record<string
   return { ...def, fingerprint: JSON.stringify({ ...c, resource }) };
 }
 
-/** A check that cannot run, reported in the `error` state with its reason at every interval. */
-export function errorDefinition(id: string, name: string, reason: string, resource: Record<string, string>, intervalMs = 60_000): CheckDefinition {
+/**
+ * A check that cannot run, reported in the `error` state with its reason at every interval, and
+ * with its target when the labels name one (it is shown, never probed).
+ */
+export function errorDefinition(id: string, name: string, reason: string, resource: Record<string, string>, intervalMs = 60_000, url?: URL): CheckDefinition {
   return {
     id,
     name,
-    type: "http",
+    type: url?.protocol === "tcp:" ? "tcp" : "http",
+    url,
     method: CHECK_DEFAULTS.method,
     headers: {},
     intervalMs,
@@ -159,7 +163,7 @@ export function errorDefinition(id: string, name: string, reason: string, resour
     ...DEFAULT_THRESHOLDS,
     resource,
     configError: reason,
-    fingerprint: JSON.stringify({ id, reason, resource }),
+    fingerprint: JSON.stringify({ id, reason, resource, url: url?.href }),
   };
 }
 

@@ -50,6 +50,8 @@ export function checkFromLabels(target: CheckTarget): CheckDefinition | undefine
   for (const k of Object.keys(own)) if (!KNOWN.has(k)) problems.push(`unknown label ${LABEL_PREFIX}${k}`);
 
   let url: string | undefined;
+  // The target as labelled, shown with a check in error so that its endpoint is known.
+  let labelled = own.url?.trim();
   if (own.url !== undefined && own.port !== undefined) problems.push(`set ${LABEL_PREFIX}url or ${LABEL_PREFIX}port, not both`);
   else if (own.url !== undefined) url = own.url.trim();
   else if (own.port !== undefined) {
@@ -57,11 +59,11 @@ export function checkFromLabels(target: CheckTarget): CheckDefinition | undefine
     const scheme = (own.scheme ?? "http").toLowerCase();
     if (!/^\d{1,5}$/.test(own.port.trim()) || port < 1 || port > 65535) problems.push(`${LABEL_PREFIX}port ${JSON.stringify(own.port)} is not a port number`);
     else if (!["http", "https", "tcp"].includes(scheme)) problems.push(`${LABEL_PREFIX}scheme ${JSON.stringify(own.scheme)} is not http, https or tcp`);
-    else if (!target.hostNetwork) {
-      problems.push(`${LABEL_PREFIX}port needs host networking (Vigie does not probe container addresses); use ${LABEL_PREFIX}url with an address this node can reach`);
-    } else {
+    else {
       const path = scheme === "tcp" ? "" : own.path?.trim() || "/";
-      url = `${scheme}://127.0.0.1:${port}${path.startsWith("/") || path === "" ? path : `/${path}`}`;
+      labelled = `${scheme}://127.0.0.1:${port}${path.startsWith("/") || path === "" ? path : `/${path}`}`;
+      if (target.hostNetwork) url = labelled;
+      else problems.push(`${LABEL_PREFIX}port needs host networking (Vigie does not probe container addresses); use ${LABEL_PREFIX}url with an address this node can reach`);
     }
   } else problems.push(`${LABEL_PREFIX}url or ${LABEL_PREFIX}port is required`);
   if (own.path !== undefined && own.url !== undefined) problems.push(`${LABEL_PREFIX}path goes with ${LABEL_PREFIX}port; put the path in ${LABEL_PREFIX}url`);
@@ -102,10 +104,19 @@ export function checkFromLabels(target: CheckTarget): CheckDefinition | undefine
     }
   }
   const intervalMs = parsed.success ? parsed.data.interval : undefined;
-  if (problems.length > 0) return errorDefinition(id, input.name, problems.join("; "), resource, intervalMs);
+  if (problems.length > 0) return errorDefinition(id, input.name, problems.join("; "), resource, intervalMs, parseUrl(labelled));
   if (!parsed.success) return undefined; // unreachable: a failed parse always adds a problem
   const def = toDefinition(parsed.data, id, resource);
   return { ...def, fingerprint: JSON.stringify({ labels: own, hostNetwork: target.hostNetwork ?? false, resource }) };
+}
+
+function parseUrl(text: string | undefined): URL | undefined {
+  if (text === undefined) return undefined;
+  try {
+    return new URL(text);
+  } catch {
+    return undefined; // the problem quotes it
+  }
 }
 
 function parseHeaders(text: string, problems: string[]): Record<string, string> | undefined {

@@ -5,6 +5,7 @@ import { parseArgs } from "node:util";
 import { LatestMetrics } from "../../collector/history/latest.js";
 import { MetricsHistory } from "../../collector/history/store.js";
 import { StateStore } from "../../collector/store/state-store.js";
+import { applyMetrics } from "../../collector/store/nodes.js";
 import { decode, encode, type EnvelopeOf } from "../../protocol/index.js";
 import { nodeBatch } from "./batch.js";
 
@@ -50,7 +51,8 @@ for (let r = 0; r < rounds; r++) {
     let u = cpu();
     parts.decode += u - t;
     t = u;
-    store.accept(env, clock);
+    const at = clock;
+    store.accept(env, at, (prev) => applyMetrics(prev, env, at));
     u = cpu();
     parts.accept += u - t;
     t = u;

@@ -1,6 +1,6 @@
 import { Gauge, type Registry } from "prom-client";
-import { CHECK_STATES } from "../../protocol/index.js";
-import type { CheckRecord, ChecksState } from "./state.js";
+import { CHECK_STATES, EXPOSITION_FAMILIES as F, type ExpositionFamily } from "../../protocol/index.js";
+import type { CheckRecord, CheckSource } from "./state.js";
 
 const LABELS = ["check", "service", "node"] as const;
 type Key = string;
@@ -13,7 +13,7 @@ type Key = string;
  * service checked on one node share a series: success is the minimum, duration the maximum,
  * certificate expiry the earliest. Checks whose node stopped reporting them are left out.
  */
-export function registerCheckMetrics(registry: Registry, state: ChecksState, now: () => number): void {
+export function registerCheckMetrics(registry: Registry, state: CheckSource, now: () => number): void {
   const groups = (): Map<Key, { labels: Record<(typeof LABELS)[number], string>; records: CheckRecord[] }> => {
     const t = now();
     const out = new Map<Key, { labels: Record<(typeof LABELS)[number], string>; records: CheckRecord[] }>();
@@ -28,7 +28,7 @@ export function registerCheckMetrics(registry: Registry, state: ChecksState, now
     return out;
   };
 
-  const gauge = (name: string, help: string, value: (records: CheckRecord[]) => number | undefined) =>
+  const gauge = ({ name, help }: ExpositionFamily, value: (records: CheckRecord[]) => number | undefined) =>
     new Gauge({
       name,
       help,
@@ -43,18 +43,18 @@ export function registerCheckMetrics(registry: Registry, state: ChecksState, now
       },
     });
 
-  gauge("probe_success", "Whether the last run of the status check succeeded (1) or not (0).", (rs) => Math.min(...rs.map((r) => (r.last.up ? 1 : 0))));
-  gauge("probe_duration_seconds", "How long the last run of the status check took, in seconds.", (rs) => Math.max(...rs.map((r) => r.last.durationSeconds)));
-  gauge("probe_http_status_code", "HTTP status code of the last run (0 when no response came).", (rs) =>
+  gauge(F.probeSuccess, (rs) => Math.min(...rs.map((r) => (r.last.up ? 1 : 0))));
+  gauge(F.probeDuration, (rs) => Math.max(...rs.map((r) => r.last.durationSeconds)));
+  gauge(F.probeHttpStatusCode, (rs) =>
     rs.some((r) => r.last.check.type === "http") ? Math.max(...rs.map((r) => r.last.httpStatusCode ?? 0)) : undefined,
   );
-  gauge("probe_ssl_earliest_cert_expiry", "Not-after of the server certificate, Unix seconds.", (rs) => {
+  gauge(F.probeSslEarliestCertExpiry, (rs) => {
     const t = rs.flatMap((r) => (r.last.tls?.notAfter ? [Date.parse(r.last.tls.notAfter) / 1000] : [])).filter((x) => Number.isFinite(x));
     return t.length > 0 ? Math.min(...t) : undefined;
   });
   new Gauge({
-    name: "vigie_check_state",
-    help: "State of the status check after failure/success thresholds: 1 on the current state (unknown, up, down, error).",
+    name: F.checkState.name,
+    help: F.checkState.help,
     labelNames: [...LABELS, "state"] as const,
     registers: [registry],
     collect() {

@@ -1,9 +1,10 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CHECK_STATES, type CheckResult } from "../../protocol/index.js";
-import type { CheckRecord, ChecksState } from "./state.js";
+import type { RouteModule } from "../api/server.js";
+import { canSeeStack } from "../auth/tokens.js";
+import type { CheckRecord, CheckSource } from "./state.js";
 
 export interface CheckRoutesDeps {
-  state: ChecksState;
+  state: CheckSource;
   now: () => number;
 }
 
@@ -45,7 +46,7 @@ const CHECK_VIEW = {
 } as const;
 
 /** GET /api/v1/checks: every status check in the cluster, its state after thresholds, since when, and its last results. */
-export function checkRoutes(deps: CheckRoutesDeps): (app: FastifyInstance) => void {
+export function checkRoutes(deps: CheckRoutesDeps): RouteModule {
   return (app) => {
     app.get<{ Querystring: Query }>(
       "/api/v1/checks",
@@ -69,13 +70,13 @@ export function checkRoutes(deps: CheckRoutesDeps): (app: FastifyInstance) => vo
       async (req) => {
         const now = deps.now();
         const q = req.query;
-        const stacks = allowedStacks(req);
+        const principal = req.principal as typeof req.principal | undefined;
         const checks = deps.state
           .list()
           .filter((r) => !q.node || r.node.id === q.node || r.node.hostname === q.node)
           .filter((r) => !q.service || r.last.resource["service.name"] === q.service)
           .filter((r) => !q.state || r.last.state === q.state)
-          .filter((r) => !stacks || stacks.has(String(r.last.resource["service.namespace"] ?? "")))
+          .filter((r) => !principal || canSeeStack(principal, stackOf(r)))
           .map((r) => view(r, deps.state.isStale(r, now), q.recent ?? 5));
         return { checks };
       },
@@ -83,10 +84,9 @@ export function checkRoutes(deps: CheckRoutesDeps): (app: FastifyInstance) => vo
   };
 }
 
-/** Stacks a stack-limited API token may see; undefined when it sees everything. */
-function allowedStacks(req: FastifyRequest): Set<string> | undefined {
-  const principal = (req as FastifyRequest & { principal?: { stacks?: Set<string> | null } }).principal;
-  return principal?.stacks instanceof Set && principal.stacks.size > 0 ? principal.stacks : undefined;
+function stackOf(rec: CheckRecord): string | undefined {
+  const ns = rec.last.resource["service.namespace"];
+  return ns === undefined ? undefined : String(ns);
 }
 
 function view(rec: CheckRecord, stale: boolean, recent: number) {

@@ -1,4 +1,4 @@
-import type { CheckResult, EnvelopeOf } from "../../protocol/index.js";
+import type { CheckResult, CheckState, EnvelopeOf } from "../../protocol/index.js";
 
 /** One check on one node, as the collector knows it. */
 export interface CheckRecord {
@@ -9,6 +9,22 @@ export interface CheckRecord {
   recent: CheckResult[];
   /** When the latest result reached the collector, Unix ms. */
   receivedAt: number;
+}
+
+/** A check whose state (after thresholds) is not the one it had, or a check seen for the first time. */
+export interface CheckTransition {
+  node: { id: string; hostname: string };
+  /** Undefined for a check the collector had not seen. */
+  from: CheckState | undefined;
+  to: CheckState;
+  /** The result that brought the new state. */
+  result: CheckResult;
+}
+
+/** What the collector's checks offer to their readers (the API, the exposition). */
+export interface CheckSource {
+  list(): CheckRecord[];
+  isStale(rec: CheckRecord, now: number): boolean;
 }
 
 export interface ChecksStateOptions {
@@ -23,7 +39,7 @@ export interface ChecksStateOptions {
  * its agent's list of active checks no longer names it (its container is gone). Kept in memory:
  * after a restart it fills again within one check interval.
  */
-export class ChecksState {
+export class ChecksState implements CheckSource {
   private readonly checks = new Map<string, CheckRecord>();
   private readonly keep: number;
   readonly staleIntervals: number;
@@ -33,8 +49,10 @@ export class ChecksState {
     this.staleIntervals = options.staleIntervals ?? 3;
   }
 
-  apply(env: EnvelopeOf<"status">, receivedAt: number): void {
+  /** Takes one status message; returns the checks whose state changed (in result order). */
+  apply(env: EnvelopeOf<"status">, receivedAt: number): CheckTransition[] {
     const node = { id: env.node.id, hostname: env.node.hostname };
+    const transitions: CheckTransition[] = [];
     for (const r of env.payload.results) {
       const k = key(node.id, r.check.id);
       const prev = this.checks.get(k);
@@ -44,11 +62,13 @@ export class ChecksState {
         continue;
       }
       this.checks.set(k, { node, last: r, recent: insertByTime(prev?.recent ?? [], r, this.keep), receivedAt });
+      if (prev?.last.state !== r.state) transitions.push({ node, from: prev?.last.state, to: r.state, result: r });
     }
     if (env.payload.active) {
       const active = new Set(env.payload.active);
       for (const [k, rec] of this.checks) if (rec.node.id === node.id && !active.has(rec.last.check.id)) this.checks.delete(k);
     }
+    return transitions;
   }
 
   list(): CheckRecord[] {

@@ -1,6 +1,6 @@
-import type { Attributes } from "../../protocol/index.js";
+import { CONTAINER_RESOURCE_LABELS, EXPOSITION_FAMILIES, type Attributes, type ExpositionTarget, type PromType } from "../../protocol/index.js";
 import type { NodeMetrics, ResourceSnapshot } from "../history/latest.js";
-import { compileMapping, CONTAINER_RESOURCE_LABELS, rowLabels, rowMatches, type CompiledMapping, type PromType, type Target } from "./mapping.js";
+import { compileMapping, rowLabels, rowMatches, type CompiledMapping } from "./mapping.js";
 
 /** Prometheus text format 0.0.4. */
 export const EXPOSITION_CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8";
@@ -23,8 +23,8 @@ function escapeHelp(h: string): string {
   return h.replace(/\\/g, "\\\\").replace(/\n/g, "\\n");
 }
 
-const LAST_SEEN = { name: "container_last_seen", type: "gauge" as PromType, help: "Last time a container was seen by the exporter" };
-const UNAME = { name: "node_uname_info", type: "gauge" as PromType, help: "Labeled system information as provided by the uname system call." };
+const LAST_SEEN = EXPOSITION_FAMILIES.containerLastSeen;
+const UNAME = EXPOSITION_FAMILIES.nodeUname;
 /** OTel `host.arch` → uname's machine. */
 const MACHINE: Record<string, string> = { amd64: "x86_64", arm64: "aarch64", x86: "i686", arm32: "armv7l", ppc64: "ppc64le", s390x: "s390x" };
 
@@ -93,7 +93,7 @@ export class ExpositionRenderer {
     return chunks;
   }
 
-  private renderResource(snap: ResourceSnapshot, base: string, target: Target, chunks: string[]): void {
+  private renderResource(snap: ResourceSnapshot, base: string, target: ExpositionTarget, chunks: string[]): void {
     const values = new Map<number, Map<string, number>>();
     for (const metric of snap.metrics) {
       const rows = this.mapping.byOtel.get(metric.name);

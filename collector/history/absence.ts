@@ -1,7 +1,8 @@
 /**
  * Whether a node's agent is still reporting. A node is `stale` once it has missed three of its
  * own intervals (Prometheus' idea of staleness), and `down` after a configurable silence; a
- * down node is named by its hostname in the API, the metrics and the alerts.
+ * down node is named by its hostname in the API, the metrics and the alerts. The rule is applied
+ * in one place, the model (`collector/model/`), which every reader asks.
  */
 export type NodeStatus = "up" | "stale" | "down";
 

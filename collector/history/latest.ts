@@ -1,4 +1,5 @@
-import { ATTR, type Attributes, type EnvelopeOf, type Metric, type ResourceMetrics } from "../../protocol/index.js";
+import { type Attributes, type EnvelopeOf, type Metric, type ResourceMetrics } from "../../protocol/index.js";
+import { containerKey } from "../model/resources.js";
 
 /** What one resource (the host, or one container) said in its latest message. */
 export interface ResourceSnapshot {
@@ -62,9 +63,9 @@ export class LatestMetrics {
     let host = prev?.host;
     const fresh = new Map<string, ResourceSnapshot>();
     for (const r of env.payload.resources) {
-      const id = r.resource[ATTR.containerId] ?? r.resource[ATTR.containerName];
+      const id = containerKey(r.resource);
       if (id === undefined) host = snapshot(r, env.time, host);
-      else fresh.set(String(id), snapshot(r, env.time, prev?.containers.get(String(id))));
+      else fresh.set(id, snapshot(r, env.time, prev?.containers.get(id)));
     }
     let intervalMs = prev?.intervalMs;
     if (prev) {

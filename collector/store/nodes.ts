@@ -1,4 +1,5 @@
-import { ATTR, METRIC, type EnvelopeOf } from "../../protocol/index.js";
+import { ATTR, METRIC, type Envelope, type EnvelopeOf } from "../../protocol/index.js";
+import { resourceKind } from "../model/resources.js";
 
 /** What the collector knows of one node now. */
 export interface NodeState {
@@ -13,6 +14,11 @@ export interface NodeState {
   memory?: { totalBytes: number; availableBytes?: number; usedBytes?: number; utilization?: number };
   /** Previous cumulative CPU seconds (total, idle), to turn counters into a utilization. */
   cpuCounters?: { time: number; total: number; idle: number };
+}
+
+/** A node heard from by a message that carries no host metrics (status, events, logs). */
+export function heardFrom(prev: NodeState | undefined, env: Envelope, receivedAt: number): NodeState {
+  return { ...(prev ?? { id: env.node.id, lastSampleTime: 0, agentVersion: env.agent.version }), hostname: env.node.hostname, bootId: env.agent.bootId, lastSeen: receivedAt };
 }
 
 /**
@@ -32,7 +38,7 @@ export function applyMetrics(prev: NodeState | undefined, env: EnvelopeOf<"metri
   const stale = prev !== undefined && env.time <= prev.lastSampleTime;
   if (!stale) next.lastSampleTime = env.time;
 
-  const host = env.payload.resources.find((r) => r.resource[ATTR.containerId] === undefined);
+  const host = env.payload.resources.find((r) => resourceKind(r.resource) === "host");
   if (!host || stale) return next;
 
   let total = 0;

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import Database from "better-sqlite3";
 import type { Envelope } from "../../protocol/index.js";
-import { applyMetrics, type NodeState } from "./nodes.js";
+import type { NodeState } from "./nodes.js";
 import { emptySequence, missingCount, observeSequence, type SequenceState } from "./sequence.js";
 
 export interface MessageAccounting {
@@ -13,8 +13,11 @@ export interface MessageAccounting {
 
 export type AcceptOutcome = { accepted: true; node: NodeState } | { accepted: false; reason: "duplicate" };
 
-/** Applies an accepted envelope of a kind other than metrics; owned by that kind's capability. */
-export type KindHandler = (env: Envelope, receivedAt: number) => void;
+/**
+ * Applies an accepted envelope: returns the node's state after it, and may update other stores.
+ * Runs inside the store's transaction, so a throw leaves the message unrecorded (it is redelivered).
+ */
+export type ApplyMessage = (prev: NodeState | undefined) => NodeState;
 
 const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS nodes (
@@ -31,15 +34,17 @@ CREATE TABLE IF NOT EXISTS agent_sequences (
 `;
 
 /**
- * The collector's current model of the cluster, in memory and written through to SQLite so
- * that a restart finds it again. Every message is applied and its sequence number recorded in
- * one transaction, before it is acknowledged: a redelivered message is known as a duplicate.
+ * What the collector knows of each node (its identity, when it was last heard from, its host's
+ * CPU and memory) and of each agent boot's message numbers, in memory and written through to
+ * SQLite so that a restart finds it again. Every message is applied and its sequence number
+ * recorded in one transaction, before it is acknowledged: a redelivered message is known as a
+ * duplicate. What a message means is not its business: the model (`collector/model/`) says how
+ * each kind is applied.
  */
 export class StateStore {
   private readonly db: Database.Database;
   private readonly nodes = new Map<string, NodeState>();
   private readonly sequences = new Map<string, SequenceState>();
-  private readonly handlers = new Map<string, KindHandler>();
   private readonly saveNode: Database.Statement;
   private readonly saveSequence: Database.Statement;
 
@@ -61,34 +66,24 @@ export class StateStore {
     }
   }
 
-  /** Lets a capability (checks, logs, events) take the envelopes of its kind. */
-  onKind(kind: Exclude<Envelope["kind"], "metrics">, handler: KindHandler): void {
-    this.handlers.set(kind, handler);
-  }
-
-  /** Records and applies one envelope, atomically. */
-  accept(env: Envelope, receivedAt: number): AcceptOutcome {
+  /** Records one envelope and applies it with `apply`, atomically; a duplicate is not applied. */
+  accept(env: Envelope, receivedAt: number, apply: ApplyMessage): AcceptOutcome {
+    const k = key(env.node.id, env.agent.bootId);
+    const seq = structuredClone(this.sequences.get(k) ?? emptySequence());
     const run = this.db.transaction((): AcceptOutcome => {
-      const k = key(env.node.id, env.agent.bootId);
-      const seq = structuredClone(this.sequences.get(k) ?? emptySequence());
       const fresh = observeSequence(seq, env.agent.seq);
-      this.sequences.set(k, seq);
       this.saveSequence.run(env.node.id, env.agent.bootId, JSON.stringify(seq), receivedAt);
       if (!fresh) return { accepted: false, reason: "duplicate" };
-
-      const prev = this.nodes.get(env.node.id);
-      let node: NodeState;
-      if (env.kind === "metrics") {
-        node = applyMetrics(prev, env, receivedAt);
-      } else {
-        node = { ...(prev ?? { id: env.node.id, lastSampleTime: 0, agentVersion: env.agent.version }), hostname: env.node.hostname, bootId: env.agent.bootId, lastSeen: receivedAt };
-        this.handlers.get(env.kind)?.(env, receivedAt);
-      }
-      this.nodes.set(env.node.id, node);
+      const node = apply(this.nodes.get(env.node.id));
       this.saveNode.run(env.node.id, JSON.stringify(node));
       return { accepted: true, node };
     });
-    return run();
+    // Memory follows the database only once it committed: a failed apply leaves the message
+    // unseen, so that its redelivery is applied rather than taken for a duplicate.
+    const outcome = run();
+    this.sequences.set(k, seq);
+    if (outcome.accepted) this.nodes.set(env.node.id, outcome.node);
+    return outcome;
   }
 
   listNodes(): NodeState[] {

@@ -9,6 +9,8 @@ export interface SwarmWatcherOptions extends ViewOptions {
   intervalMs: number;
   log: Logger;
   now?: () => number;
+  /** Told of every reading (the model takes it from here); not called when a reading fails half-way. */
+  onReading?: (status: SwarmStatus, view: SwarmView | undefined) => void;
 }
 
 /**
@@ -57,11 +59,13 @@ export class SwarmWatcher {
     } catch (err) {
       this.setStatus("docker_down", (err as Error).message);
       this.current = undefined;
+      this.options.onReading?.(this.status, undefined);
       return;
     }
     if (!info.Swarm?.ControlAvailable) {
       this.setStatus("not_manager", `swarm state ${info.Swarm?.LocalNodeState ?? "unknown"}`);
       this.current = undefined;
+      this.options.onReading?.(this.status, undefined);
       return;
     }
     const [nodes, services, tasks] = await Promise.all([
@@ -71,6 +75,7 @@ export class SwarmWatcher {
     ]);
     this.current = buildView(nodes, services, tasks, (this.options.now ?? Date.now)(), this.options);
     this.setStatus("manager");
+    this.options.onReading?.(this.status, this.current);
   }
 
   private setStatus(status: SwarmStatus, why?: string): void {

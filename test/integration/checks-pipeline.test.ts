@@ -91,6 +91,8 @@ describe("status checks: agent → NATS JetStream → collector → API and /met
     const db = await waitFor("the db check in error", () => check("container/shop_db.1.y2"));
     expect(db).toMatchObject({ state: "error", up: false, error: { type: "config" } });
     expect(db.error?.message).toContain("needs host networking");
+    // Still in error, it names the endpoint its labels declare.
+    expect(db).toMatchObject({ type: "tcp", target: { url: "tcp://127.0.0.1:5432" } });
   });
 
   it("answers `vigie query checks` with a table of the checks", async () => {

@@ -56,7 +56,7 @@ describe("swarm view on the real single-node swarm", () => {
     docker = await ensureDocker();
     selfId = ((await docker.info()) as { Swarm: { NodeID: string } }).Swarm.NodeID;
     watcher = new SwarmWatcher(docker, { intervalMs: 60_000, log: testLog, failureWindowMs: 120_000, crashLoopThreshold: 3 });
-    swarmRoutes(app, watcher);
+    swarmRoutes(watcher)(app);
     registerSwarmMetrics(registry, () => watcher.view());
     await watcher.refreshNow();
   });

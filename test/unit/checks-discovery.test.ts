@@ -60,6 +60,23 @@ describe("checks from labels", () => {
     expect(def.id).toBe("container/shop_web.1.abc");
   });
 
+  it.each([
+    [{ "vigie.check.port": "5432", "vigie.check.scheme": "tcp" }, { hostNetwork: false }, "tcp://127.0.0.1:5432", "tcp"],
+    [{ "vigie.check.port": "80", "vigie.check.path": "/health", "vigie.check.conditions": "[STATUS] = 200" }, {}, "http://127.0.0.1/health", "http"],
+    [{ "vigie.check.url": "https://api.example.test:8443/health", "vigie.check.port": "80" }, {}, "https://api.example.test:8443/health", "http"],
+  ])("labels %j give a check in error that still names its target", (labels, extra, url, type) => {
+    const def = checkFromLabels(target(labels, extra))!;
+    expect(def.configError).toBeDefined();
+    expect({ type: def.type, url: def.url?.href }).toEqual({ type, url });
+  });
+
+  it("gives a check in error whose declared target changed a new fingerprint (so its target is shown anew)", () => {
+    const a = checkFromLabels(target({ "vigie.check.port": "80" }, { hostNetwork: false }))!;
+    const b = checkFromLabels(target({ "vigie.check.port": "81" }, { hostNetwork: false }))!;
+    expect(a.configError).toBe(b.configError);
+    expect(a.fingerprint).not.toBe(b.fingerprint);
+  });
+
   it("changes the fingerprint when a label changes, so rediscovery restarts the check", () => {
     const a = checkFromLabels(target({ "vigie.check.port": "80" }))!;
     const b = checkFromLabels(target({ "vigie.check.port": "81" }))!;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from "vitest";
 import type { Metric } from "../../protocol/index.js";
 import { LatestMetrics } from "../../collector/history/latest.js";
-import { MAPPING, compileMapping } from "../../collector/exposition/mapping.js";
+import { EXPOSITION_FAMILIES, EXPOSITION_MAPPING as MAPPING } from "../../protocol/index.js";
+import { compileMapping } from "../../collector/exposition/mapping.js";
 import { ExpositionRenderer, escapeLabelValue, formatValue } from "../../collector/exposition/render.js";
 
 const HOST = 'node="web-1",node_id="n1"';
@@ -140,6 +141,13 @@ describe("exposition mapping (OTel wire names → node_exporter / cAdvisor names
 
   it("refuses two rows that give one family different types", () => {
     expect(() => compileMapping([...MAPPING, { otel: "x", target: "host", prom: "node_load1", type: "counter", help: "x" }])).toThrow(/node_load1/);
+  });
+
+  it("names every computed family validly, once, apart from the mapped ones", () => {
+    const mapped = new Set(MAPPING.map((r) => r.prom));
+    const computed = Object.values(EXPOSITION_FAMILIES).map((f) => f.name);
+    expect(computed.filter((n) => !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(n) || mapped.has(n))).toEqual([]);
+    expect(new Set(computed).size).toBe(computed.length);
   });
 });
 

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { seededRandom } from "../support/random.js";
-import { StateStore } from "../../collector/store/state-store.js";
+import { openModel } from "../../collector/model/index.js";
 import { decode, encode, type Envelope } from "../../protocol/index.js";
 
 const seeds: Envelope[] = [
@@ -51,9 +51,9 @@ function mutate(text: string, random: () => number): string {
 }
 
 describe("ingest under random and mutated envelopes", () => {
-  it("decodes 20,000 mutated messages into a value or an error with a code, and the store takes every accepted one", () => {
+  it("decodes 20,000 mutated messages into a value or an error with a code, and the model takes every accepted one", () => {
     const random = seededRandom(7);
-    const store = new StateStore(":memory:");
+    const model = openModel({ now: () => 1_800_000_000_000 });
     const codes = new Map<string, number>();
     let accepted = 0;
     for (let i = 0; i < 20_000; i++) {
@@ -63,14 +63,14 @@ describe("ingest under random and mutated envelopes", () => {
       const result = decode(text, { maxBytes: 64 * 1024 });
       if (result.ok) {
         accepted++;
-        expect(() => store.accept(result.value, 1_800_000_000_000 + i)).not.toThrow();
+        expect(() => model.apply(result.value, 1_800_000_000_000 + i)).not.toThrow();
       } else {
         expect(result.error.code).toMatch(/^(oversized|malformed_json|not_an_object|unsupported_version|unknown_kind|invalid|subject_mismatch)$/);
         expect(result.error.message.length).toBeGreaterThan(0);
         codes.set(result.error.code, (codes.get(result.error.code) ?? 0) + 1);
       }
     }
-    store.close();
+    model.close(1_800_000_000_000);
     // The mutations reach past JSON syntax into the schema: several kinds of refusal, and some survivors.
     expect(codes.get("malformed_json")).toBeGreaterThan(1000);
     expect(codes.get("invalid")).toBeGreaterThan(50);

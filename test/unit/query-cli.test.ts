@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QUERIES } from "../../cli/query.js";
 import { buildApi } from "../../collector/api/server.js";
-import { containerRoutes, services, type ContainerView } from "../../collector/api/routes/containers.js";
-import { LatestMetrics } from "../../collector/history/latest.js";
-import { MetricsHistory } from "../../collector/history/store.js";
+import { containerRoutes } from "../../collector/api/routes/containers.js";
+import { openModel } from "../../collector/model/index.js";
+import { groupServices as services, type ContainerView } from "../../collector/model/services.js";
 import type { EnvelopeOf } from "../../protocol/index.js";
 
 const T0 = 1_700_000_000_000;
@@ -25,20 +25,16 @@ function env(seq: number): EnvelopeOf<"metrics"> {
 }
 
 describe("vigie query containers|services (tables from the API)", () => {
-  const latest = new LatestMetrics();
-  const history = new MetricsHistory(":memory:", { now: () => T0 });
-  const app = buildApi({ routes: [containerRoutes({ latest, history })] });
+  const model = openModel({ now: () => T0 });
+  const app = buildApi({ routes: [containerRoutes({ model })] });
   let url = "";
   beforeAll(async () => {
-    for (const seq of [1, 2]) {
-      latest.apply(env(seq));
-      history.append(env(seq));
-    }
+    for (const seq of [1, 2]) model.apply(env(seq), T0 + seq * 10_000);
     url = await app.listen({ host: "127.0.0.1", port: 0 });
   });
   afterAll(async () => {
     await app.close();
-    history.close();
+    model.close(T0);
   });
   const run = async (what: string, json = false) => {
     let text = "";

@@ -1,14 +1,9 @@
-import type { StateStore } from "../../store/state-store.js";
-import type { NodeState } from "../../store/nodes.js";
-import { nodeStatus, type AbsenceOptions } from "../../history/absence.js";
-import type { LatestMetrics } from "../../history/latest.js";
+import type { ClusterModel, NodeSummary } from "../../model/index.js";
 import { ApiError } from "../errors.js";
 import type { RouteModule } from "../server.js";
 
 export interface NodeRoutesDeps {
-  store: StateStore;
-  latest: LatestMetrics;
-  absence: AbsenceOptions;
+  model: Pick<ClusterModel, "nodes" | "node" | "accounting">;
   now: () => number;
 }
 
@@ -32,23 +27,20 @@ const NODE_VIEW = {
 
 /** /api/v1/nodes[/{id}]: every node the agents reported, with its status (up, stale, down). */
 export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
-  const view = (n: NodeState, now: number) => {
-    const metrics = deps.latest.get(n.id);
-    return {
-      id: n.id,
-      hostname: n.hostname,
-      status: nodeStatus(n.lastSeen, now, metrics?.intervalMs, deps.absence),
-      lastSeen: new Date(n.lastSeen).toISOString(),
-      lastSeenSecondsAgo: Math.max(0, Math.round((now - n.lastSeen) / 100) / 10),
-      intervalSeconds: metrics?.intervalMs !== undefined ? metrics.intervalMs / 1000 : null,
-      sampledAt: n.lastSampleTime ? new Date(n.lastSampleTime).toISOString() : null,
-      agent: { version: n.agentVersion, bootId: n.bootId },
-      cpu: n.cpu ?? null,
-      memory: n.memory ?? null,
-      containers: metrics?.containers.size ?? 0,
-      messages: deps.store.accounting(n.id),
-    };
-  };
+  const view = ({ node: n, status, intervalMs, containers }: NodeSummary, now: number) => ({
+    id: n.id,
+    hostname: n.hostname,
+    status,
+    lastSeen: new Date(n.lastSeen).toISOString(),
+    lastSeenSecondsAgo: Math.max(0, Math.round((now - n.lastSeen) / 100) / 10),
+    intervalSeconds: intervalMs !== undefined ? intervalMs / 1000 : null,
+    sampledAt: n.lastSampleTime ? new Date(n.lastSampleTime).toISOString() : null,
+    agent: { version: n.agentVersion, bootId: n.bootId },
+    cpu: n.cpu ?? null,
+    memory: n.memory ?? null,
+    containers,
+    messages: deps.model.accounting(n.id),
+  });
   return (app) => {
     app.get<{ Querystring: { status?: string } }>(
       "/api/v1/nodes",
@@ -62,7 +54,7 @@ export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
       },
       async (req) => {
         const now = deps.now();
-        const nodes = deps.store.listNodes().map((n) => view(n, now));
+        const nodes = deps.model.nodes(now).map((n) => view(n, now));
         return { nodes: req.query.status ? nodes.filter((n) => n.status === req.query.status) : nodes };
       },
     );
@@ -77,9 +69,10 @@ export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
         },
       },
       async (req) => {
-        const n = deps.store.getNode(req.params.id) ?? deps.store.listNodes().find((x) => x.hostname === req.params.id);
+        const now = deps.now();
+        const n = deps.model.node(req.params.id, now);
         if (!n) throw new ApiError("not_found", `no node with id or hostname ${JSON.stringify(req.params.id)}`, "id");
-        return view(n, deps.now());
+        return view(n, now);
       },
     );
   };

@@ -1,0 +1,224 @@
+import { ATTR, METRIC } from "./names.js";
+
+/**
+ * The names the collector's Prometheus exposition (`/metrics`) speaks, in one table, so that the
+ * collector's renderer, the dashboards and the alert-rule export use the same rows without
+ * importing the collector. From the wire's OpenTelemetry names to the names the Prometheus
+ * ecosystem already speaks: node_exporter for hosts, cAdvisor for containers; then the families
+ * computed from the collector's state rather than copied from one wire metric (blackbox_exporter's
+ * `probe_*` for status checks, `vigie_*` where no exporter has a name). See ARCHITECTURE.md for
+ * why these names.
+ *
+ * A new wire name is a new row in `EXPOSITION_MAPPING` (and a row in its unit test); a new
+ * computed family is an entry in `EXPOSITION_FAMILIES`. The collector checks the table when it
+ * starts (rows that share a family must agree on its type).
+ */
+
+/** Prometheus metric type of a family. */
+export type PromType = "counter" | "gauge";
+/** Whose series a row makes: the host resource, or a container resource of that host. */
+export type ExpositionTarget = "host" | "container";
+/** An OTel attribute, or several tried in order (the first present one wins). */
+export type AttrSource = string | readonly string[];
+
+export interface MappingRow {
+  otel: string;
+  target: ExpositionTarget;
+  /** Only points whose attributes have these values (a list: any of them). */
+  when?: Readonly<Record<string, string | readonly string[]>>;
+  prom: string;
+  type: PromType;
+  help: string;
+  /** Prometheus label ← OTel point attribute. */
+  labels?: Readonly<Record<string, AttrSource>>;
+  /** OTel enum value → the exporter's word, per Prometheus label. */
+  values?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Points that end up with the same labels are summed (default: the last one wins). */
+  sum?: boolean;
+  /** Multiplies the value (unit conversion). */
+  scale?: number;
+}
+
+const M = METRIC;
+const A = ATTR;
+const dir = (d: string) => ({ [A.diskIoDirection]: d });
+const net = (d: string) => ({ [A.networkIoDirection]: d });
+const mem = (s: string) => ({ [A.memoryState]: s });
+const fsLabels = { device: A.device, fstype: A.filesystemType, mountpoint: A.filesystemMountpoint };
+const netDevice = { device: [A.networkInterfaceName, A.device] } as const;
+
+/** node_exporter's names for what the agents measure on the host. */
+const HOST_ROWS: MappingRow[] = [
+  {
+    otel: M.cpuTime, target: "host", prom: "node_cpu_seconds_total", type: "counter",
+    help: "Seconds the CPUs spent in each mode.",
+    labels: { cpu: A.cpuLogicalNumber, mode: A.cpuMode },
+    values: { mode: { interrupt: "irq", kernel: "system" } },
+  },
+  { otel: M.loadAverage1m, target: "host", prom: "node_load1", type: "gauge", help: "1m load average." },
+  { otel: M.loadAverage5m, target: "host", prom: "node_load5", type: "gauge", help: "5m load average." },
+  { otel: M.loadAverage15m, target: "host", prom: "node_load15", type: "gauge", help: "15m load average." },
+  { otel: M.memoryLimit, target: "host", prom: "node_memory_MemTotal_bytes", type: "gauge", help: "Memory information field MemTotal_bytes." },
+  { otel: M.memoryAvailable, target: "host", prom: "node_memory_MemAvailable_bytes", type: "gauge", help: "Memory information field MemAvailable_bytes." },
+  { otel: M.memoryUsage, when: mem("free"), target: "host", prom: "node_memory_MemFree_bytes", type: "gauge", help: "Memory information field MemFree_bytes." },
+  { otel: M.memoryUsage, when: mem("buffers"), target: "host", prom: "node_memory_Buffers_bytes", type: "gauge", help: "Memory information field Buffers_bytes." },
+  { otel: M.memoryUsage, when: mem("cached"), target: "host", prom: "node_memory_Cached_bytes", type: "gauge", help: "Memory information field Cached_bytes." },
+  { otel: M.memoryUsage, when: mem("slab_reclaimable"), target: "host", prom: "node_memory_SReclaimable_bytes", type: "gauge", help: "Memory information field SReclaimable_bytes." },
+  {
+    otel: M.pagingUsage, when: { [A.pagingState]: ["used", "free"] }, target: "host", prom: "node_memory_SwapTotal_bytes", type: "gauge",
+    help: "Memory information field SwapTotal_bytes.", sum: true,
+  },
+  { otel: M.pagingUsage, when: { [A.pagingState]: "free" }, target: "host", prom: "node_memory_SwapFree_bytes", type: "gauge", help: "Memory information field SwapFree_bytes.", sum: true },
+  { otel: M.filesystemLimit, target: "host", prom: "node_filesystem_size_bytes", type: "gauge", help: "Filesystem size in bytes.", labels: fsLabels },
+  {
+    otel: M.filesystemUsage, when: { [A.filesystemState]: "free" }, target: "host", prom: "node_filesystem_avail_bytes", type: "gauge",
+    help: "Filesystem space available to non-root users in bytes.", labels: fsLabels,
+  },
+  {
+    otel: M.filesystemUsage, when: { [A.filesystemState]: ["free", "reserved"] }, target: "host", prom: "node_filesystem_free_bytes", type: "gauge",
+    help: "Filesystem free space in bytes.", labels: fsLabels, sum: true,
+  },
+  { otel: M.diskIo, when: dir("read"), target: "host", prom: "node_disk_read_bytes_total", type: "counter", help: "The total number of bytes read successfully.", labels: { device: A.device } },
+  { otel: M.diskIo, when: dir("write"), target: "host", prom: "node_disk_written_bytes_total", type: "counter", help: "The total number of bytes written successfully.", labels: { device: A.device } },
+  { otel: M.diskOperations, when: dir("read"), target: "host", prom: "node_disk_reads_completed_total", type: "counter", help: "The total number of reads completed successfully.", labels: { device: A.device } },
+  { otel: M.diskOperations, when: dir("write"), target: "host", prom: "node_disk_writes_completed_total", type: "counter", help: "The total number of writes completed successfully.", labels: { device: A.device } },
+  { otel: M.diskOperationTime, when: dir("read"), target: "host", prom: "node_disk_read_time_seconds_total", type: "counter", help: "The total number of seconds spent by all reads.", labels: { device: A.device } },
+  { otel: M.diskOperationTime, when: dir("write"), target: "host", prom: "node_disk_write_time_seconds_total", type: "counter", help: "This is the total number of seconds spent by all writes.", labels: { device: A.device } },
+  { otel: M.diskMerged, when: dir("read"), target: "host", prom: "node_disk_reads_merged_total", type: "counter", help: "The total number of reads merged.", labels: { device: A.device } },
+  { otel: M.diskMerged, when: dir("write"), target: "host", prom: "node_disk_writes_merged_total", type: "counter", help: "The number of writes merged.", labels: { device: A.device } },
+  { otel: M.diskIoTime, target: "host", prom: "node_disk_io_time_seconds_total", type: "counter", help: "Total seconds spent doing I/Os.", labels: { device: A.device } },
+  { otel: M.diskWeightedIoTime, target: "host", prom: "node_disk_io_time_weighted_seconds_total", type: "counter", help: "The weighted number of seconds spent doing I/Os.", labels: { device: A.device } },
+  { otel: M.diskPendingOperations, target: "host", prom: "node_disk_io_now", type: "gauge", help: "The number of I/Os currently in progress.", labels: { device: A.device } },
+  { otel: M.networkIo, when: net("receive"), target: "host", prom: "node_network_receive_bytes_total", type: "counter", help: "Network device statistic receive_bytes.", labels: netDevice },
+  { otel: M.networkIo, when: net("transmit"), target: "host", prom: "node_network_transmit_bytes_total", type: "counter", help: "Network device statistic transmit_bytes.", labels: netDevice },
+  { otel: M.networkPackets, when: net("receive"), target: "host", prom: "node_network_receive_packets_total", type: "counter", help: "Network device statistic receive_packets.", labels: netDevice },
+  { otel: M.networkPackets, when: net("transmit"), target: "host", prom: "node_network_transmit_packets_total", type: "counter", help: "Network device statistic transmit_packets.", labels: netDevice },
+  { otel: M.networkErrors, when: net("receive"), target: "host", prom: "node_network_receive_errs_total", type: "counter", help: "Network device statistic receive_errs.", labels: netDevice },
+  { otel: M.networkErrors, when: net("transmit"), target: "host", prom: "node_network_transmit_errs_total", type: "counter", help: "Network device statistic transmit_errs.", labels: netDevice },
+  { otel: M.networkDropped, when: net("receive"), target: "host", prom: "node_network_receive_drop_total", type: "counter", help: "Network device statistic receive_drop.", labels: netDevice },
+  { otel: M.networkDropped, when: net("transmit"), target: "host", prom: "node_network_transmit_drop_total", type: "counter", help: "Network device statistic transmit_drop.", labels: netDevice },
+  {
+    otel: M.temperature, target: "host", prom: "node_hwmon_temp_celsius", type: "gauge", help: "Hardware monitor for temperature (input).",
+    labels: { chip: [A.hwParent, A.hwId], sensor: [A.hwName, A.hwId] },
+  },
+  { otel: M.bootTime, target: "host", prom: "node_boot_time_seconds", type: "gauge", help: "Node boot time, in unixtime." },
+];
+
+/** cAdvisor's names for what the agents measure per container. */
+const ifaceLabel = { interface: [A.networkInterfaceName, A.device] } as const;
+const CONTAINER_ROWS: MappingRow[] = [
+  // The user+system sum stands for usage when the agent sends no total; a later total_time metric replaces it.
+  { otel: M.containerCpuTime, target: "container", prom: "container_cpu_usage_seconds_total", type: "counter", help: "Cumulative cpu time consumed in seconds.", sum: true },
+  { otel: M.containerCpuTotalTime, target: "container", prom: "container_cpu_usage_seconds_total", type: "counter", help: "Cumulative cpu time consumed in seconds." },
+  { otel: M.containerCpuTime, when: { [A.cpuMode]: "user" }, target: "container", prom: "container_cpu_user_seconds_total", type: "counter", help: "Cumulative user cpu time consumed in seconds." },
+  { otel: M.containerCpuTime, when: { [A.cpuMode]: ["system", "kernel"] }, target: "container", prom: "container_cpu_system_seconds_total", type: "counter", help: "Cumulative system cpu time consumed in seconds." },
+  { otel: M.containerCpuPeriods, target: "container", prom: "container_cpu_cfs_periods_total", type: "counter", help: "Number of elapsed enforcement period intervals." },
+  { otel: M.containerCpuThrottledPeriods, target: "container", prom: "container_cpu_cfs_throttled_periods_total", type: "counter", help: "Number of throttled period intervals." },
+  { otel: M.containerCpuThrottledTime, target: "container", prom: "container_cpu_cfs_throttled_seconds_total", type: "counter", help: "Total time duration the container has been throttled." },
+  { otel: M.containerMemoryUsage, target: "container", prom: "container_memory_usage_bytes", type: "gauge", help: "Current memory usage in bytes, including all memory regardless of when it was accessed" },
+  { otel: M.containerMemoryWorkingSet, target: "container", prom: "container_memory_working_set_bytes", type: "gauge", help: "Current working set in bytes." },
+  { otel: M.containerMemoryRss, target: "container", prom: "container_memory_rss", type: "gauge", help: "Size of RSS in bytes." },
+  { otel: M.containerMemoryCache, target: "container", prom: "container_memory_cache", type: "gauge", help: "Number of bytes of page cache memory." },
+  { otel: M.containerMemoryLimit, target: "container", prom: "container_spec_memory_limit_bytes", type: "gauge", help: "Memory limit for the container." },
+  { otel: M.containerOomKills, target: "container", prom: "container_oom_events_total", type: "counter", help: "Count of out of memory events observed for the container" },
+  { otel: M.containerNetworkIo, when: net("receive"), target: "container", prom: "container_network_receive_bytes_total", type: "counter", help: "Cumulative count of bytes received", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkIo, when: net("transmit"), target: "container", prom: "container_network_transmit_bytes_total", type: "counter", help: "Cumulative count of bytes transmitted", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkPackets, when: net("receive"), target: "container", prom: "container_network_receive_packets_total", type: "counter", help: "Cumulative count of packets received", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkPackets, when: net("transmit"), target: "container", prom: "container_network_transmit_packets_total", type: "counter", help: "Cumulative count of packets transmitted", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkErrors, when: net("receive"), target: "container", prom: "container_network_receive_errors_total", type: "counter", help: "Cumulative count of errors encountered while receiving", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkErrors, when: net("transmit"), target: "container", prom: "container_network_transmit_errors_total", type: "counter", help: "Cumulative count of errors encountered while transmitting", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkDropped, when: net("receive"), target: "container", prom: "container_network_receive_packets_dropped_total", type: "counter", help: "Cumulative count of packets dropped while receiving", labels: ifaceLabel, sum: true },
+  { otel: M.containerNetworkDropped, when: net("transmit"), target: "container", prom: "container_network_transmit_packets_dropped_total", type: "counter", help: "Cumulative count of packets dropped while transmitting", labels: ifaceLabel, sum: true },
+  { otel: M.containerDiskIo, when: dir("read"), target: "container", prom: "container_fs_reads_bytes_total", type: "counter", help: "Cumulative count of bytes read", sum: true },
+  { otel: M.containerDiskIo, when: dir("write"), target: "container", prom: "container_fs_writes_bytes_total", type: "counter", help: "Cumulative count of bytes written", sum: true },
+  { otel: M.containerDiskOperations, when: dir("read"), target: "container", prom: "container_fs_reads_total", type: "counter", help: "Cumulative count of reads completed", sum: true },
+  { otel: M.containerDiskOperations, when: dir("write"), target: "container", prom: "container_fs_writes_total", type: "counter", help: "Cumulative count of writes completed", sum: true },
+  { otel: M.containerPids, target: "container", prom: "container_processes", type: "gauge", help: "Number of processes running inside the container." },
+  { otel: M.containerStartTime, target: "container", prom: "container_start_time_seconds", type: "gauge", help: "Start time of the container since unix epoch in seconds." },
+  // cAdvisor has no name for these: Vigie's own.
+  { otel: M.containerRestarts, target: "container", prom: "vigie_container_restarts_total", type: "counter", help: "Times the engine restarted the container." },
+  {
+    otel: M.containerHealth, target: "container", prom: "vigie_container_health_status", type: "gauge",
+    help: "Container health check status (1 for the current one, 0 for the others).", labels: { status: A.containerHealthStatus },
+  },
+  {
+    otel: M.containerState, target: "container", prom: "vigie_container_state", type: "gauge",
+    help: "Container state (1 for the current state, 0 for the others).", labels: { state: A.containerState },
+  },
+];
+
+/** Every row: the wire name → the exposition's name. A new wire name is a new row here. */
+export const EXPOSITION_MAPPING: readonly MappingRow[] = [...HOST_ROWS, ...CONTAINER_ROWS];
+
+/**
+ * Labels every container series carries, from the container's resource attributes: cAdvisor's
+ * `name` and `image`, and the Swarm labels under cAdvisor's `container_label_*` spelling.
+ * The container id and the task id are left out by default (unbounded).
+ */
+export const CONTAINER_RESOURCE_LABELS: Readonly<Record<string, string>> = {
+  name: A.containerName,
+  image: A.containerImageName,
+  container_label_com_docker_swarm_service_name: A.swarmServiceName,
+  container_label_com_docker_stack_namespace: A.serviceNamespace,
+};
+
+
+/** Labels every host and container series carries: the node's hostname (what people call it) and its id. */
+export const NODE_LABELS = ["node", "node_id"] as const;
+
+/** A family computed from the collector's state (not copied from one wire metric). */
+export interface ExpositionFamily {
+  name: string;
+  type: PromType;
+  help: string;
+  /** Its labels, beyond none: always bounded (names, states), never ids of containers or tasks. */
+  labels: readonly string[];
+}
+
+const family = <L extends readonly string[]>(name: string, type: PromType, help: string, labels: L) => ({ name, type, help, labels });
+const SERVICE = ["service", "stack"] as const;
+const CHECK = ["check", "service", "node"] as const;
+
+/**
+ * The families the collector computes from its state: cAdvisor's and node_exporter's that no
+ * wire metric maps onto one to one, blackbox_exporter's for status checks (one series per check
+ * name, service and node), and Vigie's own under `vigie_*`.
+ */
+export const EXPOSITION_FAMILIES = {
+  containerLastSeen: family("container_last_seen", "gauge", "Last time a container was seen by the exporter", [...NODE_LABELS, ...Object.keys(CONTAINER_RESOURCE_LABELS)]),
+  nodeUname: family("node_uname_info", "gauge", "Labeled system information as provided by the uname system call.", [...NODE_LABELS, "machine", "nodename", "release", "sysname"] as const),
+  nodeStatus: family(
+    "vigie_node_status",
+    "gauge",
+    "Whether the node's agent reports (up), missed 3 intervals (stale) or is silent past the down delay (down).",
+    [...NODE_LABELS, "status"] as const,
+  ),
+  probeSuccess: family("probe_success", "gauge", "Whether the last run of the status check succeeded (1) or not (0).", CHECK),
+  probeDuration: family("probe_duration_seconds", "gauge", "How long the last run of the status check took, in seconds.", CHECK),
+  probeHttpStatusCode: family("probe_http_status_code", "gauge", "HTTP status code of the last run (0 when no response came).", CHECK),
+  probeSslEarliestCertExpiry: family("probe_ssl_earliest_cert_expiry", "gauge", "Not-after of the server certificate, Unix seconds.", CHECK),
+  checkState: family(
+    "vigie_check_state",
+    "gauge",
+    "State of the status check after failure/success thresholds: 1 on the current state (unknown, up, down, error).",
+    [...CHECK, "state"] as const,
+  ),
+  swarmNodeReady: family("vigie_swarm_node_ready", "gauge", "1 when the Swarm node's state is ready.", ["node", "node_id", "role"] as const),
+  swarmNodeAvailability: family("vigie_swarm_node_availability", "gauge", "1 for the Swarm node's availability (active, pause, drain).", ["node", "availability"] as const),
+  swarmManagerReachable: family("vigie_swarm_manager_reachable", "gauge", "1 when the manager is reachable in the raft.", ["node"] as const),
+  swarmManagerLeader: family("vigie_swarm_manager_leader", "gauge", "1 on the raft leader.", ["node"] as const),
+  swarmManagers: family("vigie_swarm_managers", "gauge", "Managers in the swarm.", [] as const),
+  swarmManagersReachable: family("vigie_swarm_managers_reachable", "gauge", "Managers reachable.", [] as const),
+  swarmQuorumOk: family("vigie_swarm_quorum_ok", "gauge", "1 when a majority of managers is reachable.", [] as const),
+  swarmServiceReplicasDesired: family("vigie_swarm_service_replicas_desired", "gauge", "Replicas the service should run.", SERVICE),
+  swarmServiceReplicasRunning: family("vigie_swarm_service_replicas_running", "gauge", "Tasks running.", SERVICE),
+  swarmServiceReplicasHealthy: family("vigie_swarm_service_replicas_healthy", "gauge", "Running tasks not reported unhealthy.", SERVICE),
+  swarmServiceTaskFailuresRecent: family("vigie_swarm_service_task_failures_recent", "gauge", "Tasks failed or rejected within the crash-loop window.", SERVICE),
+  swarmServiceCrashLooping: family("vigie_swarm_service_crash_looping", "gauge", "1 when the service's tasks keep failing.", SERVICE),
+  swarmServiceUpdateState: family(
+    "vigie_swarm_service_update_state",
+    "gauge",
+    "1 for the service's update state (updating, paused, rollback_completed, …).",
+    [...SERVICE, "state"] as const,
+  ),
+} as const satisfies Record<string, ExpositionFamily>;
