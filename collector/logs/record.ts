@@ -80,7 +80,7 @@ export function normalizeRecord(r: LogRecord, receivedAt: number, limits: Record
   if (time.ms < receivedAt - limits.retentionMs) return { ok: false, reason: "expired" };
 
   const structured = typeof r.body !== "string";
-  let body = typeof r.body === "string" ? r.body : safeJson(r.body);
+  let body = typeof r.body === "string" ? wellFormed(r.body) : safeJson(r.body);
   if (body.length > limits.maxBodyChars) {
     attributes["log.truncated"] = true;
     attributes["log.original_length"] = body.length;
@@ -112,7 +112,7 @@ export function normalizeRecord(r: LogRecord, receivedAt: number, limits: Record
       timeNs: time.ns,
       observed: r.observedTimeUnixNano ?? null,
       severity: r.severityNumber,
-      severityText: r.severityText ?? null,
+      severityText: r.severityText !== undefined ? wellFormed(r.severityText) : null,
       body,
       structured: keepStructured,
       attributes: attrText,
@@ -149,6 +149,13 @@ function safeJson(v: unknown): string {
   } catch {
     return '"[unserializable]"';
   }
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** A lone surrogate (text cut mid-character upstream) becomes U+FFFD here, not three of them in SQLite's UTF-8. */
+function wellFormed(s: string): string {
+  return s.replace(LONE_SURROGATE, "\ufffd");
 }
 
 /** Cuts without splitting a surrogate pair. */
