@@ -257,7 +257,8 @@ export class LogStore {
       params.push(f.cursor.time, f.cursor.time, f.cursor.id);
     }
     let rows: RecordRow[];
-    if (services && services.length <= MAX_SERVICE_WALKS) {
+    // A full-text search is driven by its matches, once; the per-service walks would repeat it per service.
+    if (services && services.length <= MAX_SERVICE_WALKS && f.match === undefined) {
       // One index walk per service, merged: `service IN (…) ORDER BY time` would read every line of them and sort.
       rows = services
         .flatMap((id) => this.select(["r.service = ?", ...conds], "r.time DESC, r.id DESC", [id, ...params], limit))
