@@ -2,7 +2,8 @@ import { appendFileSync, existsSync, mkdirSync, statSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
-import { LogStore, ftsQuery, type LogFilter } from "../../collector/logs/index.js";
+import { ftsQuery } from "../../collector/logs/fts.js";
+import { LogStore, type LogFilter } from "../../collector/logs/store.js";
 import type { EnvelopeOf, LogRecord } from "../../protocol/index.js";
 import { seededRandom } from "../../test/support/random.js";
 
@@ -156,9 +157,9 @@ for (const [name, make] of cases) {
 }
 say("");
 
-// One retention step: 20,000 oldest rows by age (the default batch).
+// One retention step: the oldest rows by age, as many as the default batch.
 const t = performance.now();
-// Every record is past this cutoff: the step's own bound (maintainBatch, 20,000 rows) decides.
+// Every record is past this cutoff: the step's own bound (maintainBatch) decides.
 const cut = store.maintain(END + 3650 * DAY);
 say(`Retention: one maintain() step deleted ${cut.deletedByAge.toLocaleString("en")} records by age in ${ms(performance.now() - t)} (the default batch; the loop gives the event loop back between steps).`);
 store.close();

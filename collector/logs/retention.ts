@@ -7,7 +7,7 @@ export interface LogRetentionOptions {
   now: () => number;
   /** How often retention runs. Default 10 s. */
   intervalMs?: number;
-  /** Most `maintain()` steps per run (each at most `maintainBatch` rows), the event loop free between them. Default 20. */
+  /** Most `maintain()` steps per run (each at most `maintainBatch` rows), the event loop free between them. Default 50. */
   maxSteps?: number;
 }
 
@@ -17,7 +17,7 @@ export interface LogRetentionOptions {
  * Start it after the store opens; `stop()` waits for the run in flight.
  */
 export function logRetentionLoop(store: LogStore, options: LogRetentionOptions): Periodic {
-  const maxSteps = options.maxSteps ?? 20;
+  const maxSteps = options.maxSteps ?? 50;
   return new Periodic(
     {
       name: "log-retention",

@@ -24,7 +24,7 @@ export interface LogStoreOptions {
   maxFutureSkewMs?: number;
   /** Most (node, stack, service, severity) counts kept for metrics and rates. Default 10,000. */
   maxCountSeries?: number;
-  /** Most rows one `maintain()` call deletes, so it never holds the event loop long. Default 20,000. */
+  /** Most rows one `maintain()` call deletes, so it never holds the event loop long (~40 µs a row here). Default 2,000. */
   maintainBatch?: number;
 }
 
@@ -141,7 +141,7 @@ export class LogStore {
       maxAttributes: options.maxAttributes ?? 128,
       maxFutureSkewMs: options.maxFutureSkewMs ?? 300_000,
       maxCountSeries: options.maxCountSeries ?? 10_000,
-      maintainBatch: options.maintainBatch ?? 20_000,
+      maintainBatch: options.maintainBatch ?? 2000,
     };
     this.limits = { ...this.options };
     this.counts = new LogCounts(this.options.maxCountSeries);
@@ -151,6 +151,8 @@ export class LogStore {
     this.db.pragma("auto_vacuum = INCREMENTAL");
     this.db.pragma("journal_mode = WAL");
     this.db.pragma("synchronous = NORMAL");
+    // Three indexes and the full-text index take inserts at scattered places: a larger page cache (64 MiB) keeps them in memory.
+    this.db.pragma("cache_size = -65536");
     this.db.exec(LOG_SCHEMA_SQL);
     this.stats_.records = (this.db.prepare("SELECT count(*) AS n FROM log_records").get() as { n: number }).n;
   }
