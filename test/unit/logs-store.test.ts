@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { LogStore, type LogStoreOptions } from "../../collector/logs/index.js";
+import { LogStore, logRetentionLoop, type LogStoreOptions } from "../../collector/logs/index.js";
+import { createLogger } from "../../lib/index.js";
 import type { EnvelopeOf, LogRecord } from "../../protocol/index.js";
 
 const T0 = 1_764_000_000_000;
@@ -199,6 +200,19 @@ describe("LogStore", () => {
     expect(store.maintain(T0 + 10_000)).toMatchObject({ deletedByAge: 10, more: true });
     expect(store.maintain(T0 + 10_000)).toMatchObject({ deletedByAge: 5, more: false });
     expect(store.stats().records).toBe(0);
+  });
+
+  it("runs retention in steps from its periodic loop until the store is within bounds", async () => {
+    store.close();
+    open({ retentionMs: 1000, maintainBatch: 10 });
+    store.append(env(Array.from({ length: 95 }, (_, i) => rec(T0 + i, `r${i}`))), T0);
+    const loop = logRetentionLoop(store, { log: createLogger("test", "silent"), now: () => T0 + 60_000, maxSteps: 5 });
+    await loop.tick();
+    expect(store.stats().records).toBe(45);
+    await loop.tick();
+    expect(store.stats().records).toBe(0);
+    expect(loop.stats.errors).toBe(0);
+    await loop.stop();
   });
 
   it("counts records by node, stack, service and severity range, and gives recent rates", () => {
