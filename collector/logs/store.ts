@@ -113,6 +113,8 @@ export interface LogStoreStats {
 
 /** More distinct services than this in one search are matched in one scan instead of one index walk each. */
 const MAX_SERVICE_WALKS = 64;
+/** Fewer matches than this and a full-text search starts from its matches rather than from the newest rows. */
+const SPARSE_MATCHES = 5000;
 /** Caches of source and service ids are dropped past this size (a hostile agent can name many). */
 const MAX_CACHED_IDS = 50_000;
 
@@ -235,8 +237,11 @@ export class LogStore {
       conds.push("r.source IN (SELECT value FROM json_each(?))");
       params.push(JSON.stringify(sources));
     }
+    // A search for a rare word is driven by its matches (few rows to sort); a common word is only a
+    // check on rows the indexes give newest first (`+` keeps SQLite from driving by the matches).
+    const sparse = f.match !== undefined && f.after === undefined && this.matchCount(f.match) < SPARSE_MATCHES;
     if (f.match !== undefined) {
-      conds.push("r.id IN (SELECT rowid FROM log_fts WHERE log_fts MATCH ?)");
+      conds.push(`${sparse ? "" : "+"}r.id IN (SELECT rowid FROM log_fts WHERE log_fts MATCH ?)`);
       params.push(f.match);
     }
 
@@ -258,19 +263,20 @@ export class LogStore {
       conds.push("r.time <= ? AND (r.time < ? OR r.id < ?)");
       params.push(f.cursor.time, f.cursor.time, f.cursor.id);
     }
-    let rows: RecordRow[];
-    // A full-text search is driven by its matches, once; the per-service walks would repeat it per service.
-    if (services && services.length <= MAX_SERVICE_WALKS && f.match === undefined) {
+    // First the positions (id, time) of the page, from the indexes alone where possible; then the records.
+    let keys: { id: number; time: number }[];
+    if (services && services.length <= MAX_SERVICE_WALKS && !sparse) {
       // One index walk per service, merged: `service IN (…) ORDER BY time` would read every line of them and sort.
-      rows = services
-        .flatMap((id) => this.select(["r.service = ?", ...conds], "r.time DESC, r.id DESC", [id, ...params], limit))
+      keys = services
+        .flatMap((id) => this.selectKeys(["r.service = ?", ...conds], [id, ...params], limit))
         .sort((a, b) => b.time - a.time || b.id - a.id)
         .slice(0, limit);
     } else {
       const all = services ? [...conds, "r.service IN (SELECT value FROM json_each(?))"] : conds;
-      rows = this.select(all, "r.time DESC, r.id DESC", services ? [...params, JSON.stringify(services)] : params, limit);
+      keys = this.selectKeys(all, services ? [...params, JSON.stringify(services)] : params, limit);
     }
-    const last = rows.at(-1);
+    const rows = keys.length === 0 ? [] : this.select(["r.id IN (SELECT value FROM json_each(?))"], "r.time DESC, r.id DESC", [JSON.stringify(keys.map((k) => k.id))], limit);
+    const last = keys.at(-1);
     return { records: rows.map(toStored), next: rows.length === limit && last ? { time: last.time, id: last.id } : undefined, tail };
   }
 
@@ -340,6 +346,16 @@ export class LogStore {
     const free = this.db.pragma("freelist_count", { simple: true }) as number;
     const size = this.db.pragma("page_size", { simple: true }) as number;
     return (pages - free) * size;
+  }
+
+  /** Matches of a full-text query, counted up to SPARSE_MATCHES. */
+  private matchCount(match: string): number {
+    return (this.stmt(`SELECT count(*) AS n FROM (SELECT rowid FROM log_fts WHERE log_fts MATCH ? LIMIT ${SPARSE_MATCHES})`).get(match) as { n: number }).n;
+  }
+
+  private selectKeys(conds: string[], params: unknown[], limit: number): { id: number; time: number }[] {
+    const sql = `SELECT r.id, r.time FROM log_records r ${conds.length ? `WHERE ${conds.join(" AND ")}` : ""} ORDER BY r.time DESC, r.id DESC LIMIT ?`;
+    return this.stmt(sql).all(...params, limit) as { id: number; time: number }[];
   }
 
   private select(conds: string[], order: string, params: unknown[], limit: number): RecordRow[] {
