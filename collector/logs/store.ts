@@ -220,10 +220,13 @@ export class LogStore {
     const conds: string[] = [];
     const params: unknown[] = [];
     if (f.minSeverity !== undefined && f.minSeverity > 0) {
-      conds.push("r.sev >= ?");
-      params.push(f.minSeverity);
-      // Written out so the planner may use the errors-only index.
+      // Errors are written out as a constant so the planner may use the errors-only index, and
+      // exactly `error` then needs no other check: the index alone answers (no row is read).
       if (f.minSeverity >= 17) conds.push("r.sev >= 17");
+      if (f.minSeverity !== 17) {
+        conds.push("r.sev >= ?");
+        params.push(f.minSeverity);
+      }
     }
     if (f.since !== undefined) {
       conds.push("r.time >= ?");
