@@ -3,7 +3,8 @@ import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { ftsQuery } from "../../collector/logs/fts.js";
-import { LogStore, type LogFilter } from "../../collector/logs/store.js";
+import { LogStore } from "../../collector/logs/store.js";
+import type { LogFilter } from "../../collector/logs/search.js";
 import type { EnvelopeOf, LogRecord } from "../../protocol/index.js";
 import { seededRandom } from "../../test/support/random.js";
 

@@ -2,7 +2,7 @@ import { parseDuration } from "../../lib/index.js";
 import { decodePage, decodeTail } from "./cursor.js";
 import { ftsQuery } from "./fts.js";
 import { parseSeverity } from "./severity.js";
-import type { LogFilter } from "./store.js";
+import type { LogFilter } from "./search.js";
 
 /** The query string of GET /api/v1/logs, as its JSON schema lets it through. */
 export interface LogQueryParams {

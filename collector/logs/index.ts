@@ -11,7 +11,8 @@
  * - `registerLogMetrics(registry, store)` on the collector's registry;
  * - `store.rate(filter, windowMs, now)` / `store.countsBySeries()` for alert rules.
  */
-export { LogStore, type LogStoreOptions, type LogFilter, type LogPage, type StoredLog, type AppendOutcome, type MaintainOutcome, type LogStoreStats } from "./store.js";
+export { LogStore, type LogStoreOptions, type AppendOutcome, type MaintainOutcome, type LogStoreStats } from "./store.js";
+export type { LogFilter, LogPage, StoredLog } from "./search.js";
 export { logRoutes, type LogRoutesDeps } from "./routes.js";
 export { registerLogMetrics } from "./metrics.js";
 export { logRetentionLoop, type LogRetentionOptions } from "./retention.js";
