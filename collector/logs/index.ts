@@ -9,7 +9,7 @@
  * - `logRetentionLoop(store, { log, now }).start()`, and `stop()` before `store.close()`;
  * - `logRoutes({ store, now })` among the API's route modules;
  * - `registerLogMetrics(registry, store)` on the collector's registry;
- * - `store.rate(filter, windowMs, now)` / `store.countsBySeries()` for alert rules.
+ * - `store.rate(filter, windowMs, now)` / `store.counts()` for alert rules.
  */
 export { LogStore, type LogStoreOptions, type AppendOutcome, type MaintainOutcome, type LogStoreStats } from "./store.js";
 export type { LogFilter, LogPage, StoredLog } from "./search.js";

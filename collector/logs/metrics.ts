@@ -15,7 +15,7 @@ export function registerLogMetrics(registry: Registry, store: LogStore): void {
     registers,
     collect() {
       this.reset();
-      for (const c of store.countsBySeries()) this.inc({ node: c.node, stack: c.stack, service: c.service, severity: c.severity }, c.total);
+      for (const c of store.counts()) this.inc({ node: c.node, stack: c.stack, service: c.service, severity: c.severity }, c.total);
     },
   });
   new Counter({

@@ -66,7 +66,7 @@ const MAX_CACHED_IDS = 50_000;
 export class LogStore {
   readonly options: Required<LogStoreOptions>;
   private readonly db: Database.Database;
-  private readonly counts: LogCounts;
+  private readonly tally: LogCounts;
   private readonly search: LogSearch;
   private readonly limits: RecordLimits;
   private readonly statements = new Map<string, Database.Statement>();
@@ -86,7 +86,7 @@ export class LogStore {
       maintainBatch: options.maintainBatch ?? 2000,
     };
     this.limits = { ...this.options };
-    this.counts = new LogCounts(this.options.maxCountSeries);
+    this.tally = new LogCounts(this.options.maxCountSeries);
     if (file !== ":memory:") mkdirSync(path.dirname(file), { recursive: true });
     this.db = new Database(file);
     // Must precede the first table: freed pages then go back to the file system, so maxBytes bounds the file.
@@ -142,7 +142,7 @@ export class LogStore {
       throw err;
     }
     // Counted once durable: a rolled-back message is counted when it comes again.
-    for (const p of pending) this.counts.add(p.key, p.severity, 1, receivedAt);
+    for (const p of pending) this.tally.add(p.key, p.severity, 1, receivedAt);
     this.stats_.records += outcome.stored;
     this.stats_.expired += outcome.expired;
     if (!outcome.fresh) this.stats_.duplicates++;
@@ -155,13 +155,13 @@ export class LogStore {
   }
 
   /** Record counts by node, stack, service and severity range since start (for `vigie_log_records_total`). */
-  countsBySeries(): LogCount[] {
-    return this.counts.list();
+  counts(): LogCount[] {
+    return this.tally.list();
   }
 
   /** Records per second received over a window (≤ 1 h), for alert rules such as an error rate. */
   rate(filter: RateFilter, windowMs: number, now: number): number {
-    return this.counts.rate(filter, windowMs, now);
+    return this.tally.rate(filter, windowMs, now);
   }
 
   stats(): LogStoreStats {

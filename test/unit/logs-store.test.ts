@@ -218,7 +218,7 @@ describe("LogStore", () => {
   it("counts records by node, stack, service and severity range, and gives recent rates", () => {
     store.append(env([rec(T0, "a", 17), rec(T0, "b", 18), rec(T0, "c", 9), rec(T0, "d", 13, resource("shop", "api"))]), T0);
     store.append(env([rec(T0, "e", 21)]), T0 + 30_000);
-    expect(store.countsBySeries()).toEqual(
+    expect(store.counts()).toEqual(
       expect.arrayContaining([
         { node: "worker-1", stack: "shop", service: "web", severity: "ERROR", total: 2 },
         { node: "worker-1", stack: "shop", service: "web", severity: "INFO", total: 1 },
