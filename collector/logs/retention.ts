@@ -7,7 +7,7 @@ export interface LogRetentionOptions {
   now: () => number;
   /** How often retention runs. Default 10 s. */
   intervalMs?: number;
-  /** Most `maintain()` steps per run (each at most `maintainBatch` rows), the event loop free between them. Default 50. */
+  /** Most `maintain()` steps per run (each at most `maintainBatch` rows), the event loop free between them. Default 200 (100,000 rows per run). */
   maxSteps?: number;
 }
 
@@ -17,12 +17,12 @@ export interface LogRetentionOptions {
  * Start it after the store opens; `stop()` waits for the run in flight.
  */
 export function logRetentionLoop(store: LogStore, options: LogRetentionOptions): Periodic {
-  const maxSteps = options.maxSteps ?? 50;
+  const maxSteps = options.maxSteps ?? 200;
   return new Periodic(
     {
       name: "log-retention",
       intervalMs: options.intervalMs ?? 10_000,
-      timeoutMs: 60_000,
+      timeoutMs: 120_000,
       onError: (err) => options.log.error({ err: (err as Error).message }, "log retention failed"),
     },
     async (signal) => {
