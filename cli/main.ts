@@ -9,6 +9,7 @@ import type { Config } from "./config/schema.js";
 import { startNatsServer, type RunningNats } from "./nats-server.js";
 import { agentOptions, collectorOptions } from "./options.js";
 import { QUERIES } from "./query.js";
+import { LOG_QUERY_HELP, LOG_QUERY_OPTIONS } from "./logs.js";
 import { ensureUpToken, readUpToken, upTokenFile } from "./up-token.js";
 
 const HELP = `vigie ${AGENT_VERSION} — monitoring and supervision for Docker Swarm
@@ -20,6 +21,7 @@ Commands:
   agent                 run the per-node agent
   collector             run the collector (API on 127.0.0.1:9480 by default)
   query <what> [--json] ask the collector: ${Object.keys(QUERIES).join(", ")}
+${LOG_QUERY_HELP}
   config check          validate the configuration and print it with defaults applied
   config keys           list every configuration key and its environment variable
 
@@ -49,6 +51,7 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         json: { type: "boolean" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
+        ...LOG_QUERY_OPTIONS,
       },
     });
   } catch (err) {
@@ -90,7 +93,7 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         const run = what ? QUERIES[what] : undefined;
         if (!run) throw new UsageError(`query what? one of: ${Object.keys(QUERIES).join(", ")}`);
         const config = load();
-        await run({ apiUrl: values.api ?? `http://${config.api.listen}`, token: values.token ?? config.api.token ?? readUpToken(config.dataDir), json: values.json ?? false, out });
+        await run({ apiUrl: values.api ?? `http://${config.api.listen}`, token: values.token ?? config.api.token ?? readUpToken(config.dataDir), json: values.json ?? false, out, options: values });
         return 0;
       }
       default:

@@ -1,3 +1,4 @@
+import { queryLogs } from "./logs.js";
 import { bytesHuman, percent, renderTable } from "./table.js";
 
 export interface QueryContext {
@@ -5,6 +6,8 @@ export interface QueryContext {
   token?: string;
   json: boolean;
   out: (text: string) => void;
+  /** The command line's options, for queries that take filters (`logs`). */
+  options?: Readonly<Record<string, string | boolean | undefined>>;
 }
 
 interface NodeRow {
@@ -44,6 +47,7 @@ interface CheckRow {
 
 /** Renderers per `vigie query <what>`; a new resource is a new entry. */
 export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
+  logs: queryLogs,
   async nodes(ctx) {
     const { nodes } = await apiGet<{ nodes: NodeRow[] }>(ctx, "/api/v1/nodes");
     if (ctx.json) return ctx.out(JSON.stringify(nodes, null, 2));
