@@ -32,6 +32,7 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     streamReplicas: config.nats.streamReplicas,
     durable: config.collector.durable,
     maxMessageBytes: config.collector.maxMessageBytes,
+    ingest: { clock: { maxFutureMs: config.ingest.maxClockSkew, maxAgeMs: config.ingest.maxMessageAge } },
     apiToken: config.api.token,
     apiTokensFile: config.api.tokensFile,
     metricsAuth: config.api.metricsAuth,

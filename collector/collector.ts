@@ -20,7 +20,8 @@ import { queryRoutes } from "./api/routes/query.js";
 import { containerRoutes } from "./api/routes/containers.js";
 import { replayMetrics } from "./history/replay.js";
 import { Periodic } from "../lib/index.js";
-import { Ingest } from "./ingest/ingest.js";
+import { Ingest, type IngestOptions } from "./ingest/ingest.js";
+import { checkTimes, DEFAULT_CLOCK_POLICY } from "./ingest/clock.js";
 import { ensureStreams } from "./ingest/streams.js";
 import { createCollectorMetrics } from "./selfmetrics.js";
 import { StateStore } from "./store/state-store.js";
@@ -43,6 +44,8 @@ export interface CollectorOptions {
   /** Durable consumer name; collectors sharing it split the load. Default `vigie-collector`. */
   durable: string;
   maxMessageBytes?: number;
+  /** Ingest's bounds on what agents send: the clock-skew policy, deliveries, per-node share. */
+  ingest?: Pick<IngestOptions, "clock">;
   /** One admin API token (`VIGIE_API_TOKEN`). No token at all = the API is open. */
   apiToken?: string;
   /** A YAML/JSON file of tokens with scopes and stacks (`VIGIE_API_TOKENS_FILE`). */
@@ -126,10 +129,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     },
     now,
     log,
+    ...options.ingest,
   });
+  const clock = { ...DEFAULT_CLOCK_POLICY, ...options.ingest?.clock };
   // The history window lives in memory: read it back from the stream before new messages arrive.
   // Two intervals before the window prime the counters, so the window's first rates are the live ones.
   const replayed = await replayMetrics(nc, { since: now() - history.windowMs, primeMs: 2 * history.intervalMs, maxMessageBytes: options.maxMessageBytes ?? MAX_MESSAGE_BYTES }, (env, priming) => {
+    // Messages stored before the clock-skew policy existed are not replayed past it.
+    if (checkTimes(env, now(), clock)) return;
     if (!priming) latest.apply(env);
     history.append(env, { primeOnly: priming });
   }).catch((err: unknown) => {

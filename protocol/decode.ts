@@ -12,7 +12,9 @@ export type DecodeErrorCode =
   | "unsupported_version"
   | "unknown_kind"
   | "invalid"
-  | "subject_mismatch";
+  | "subject_mismatch"
+  /** A timestamp outside the collector's clock-skew policy (collector/ingest/clock.ts). */
+  | "clock_skew";
 
 export class DecodeError extends Error {
   override readonly name = "DecodeError";

@@ -142,6 +142,15 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
+    ingest: z
+      .object({
+        /** How far ahead of the collector's clock a message's timestamps may be; beyond, it is dead-lettered (`clock_skew`). */
+        maxClockSkew: duration(1000).default("5m"),
+        /** How old a message's sample time may be; older ones are dead-lettered (`clock_skew`). */
+        maxMessageAge: duration(60_000).default("7d"),
+      })
+      .strict()
+      .default({}),
     alerts: z
       .object({
         dir: z.string().optional(),

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CHECK_STATES, type CheckResult } from "../../protocol/index.js";
 import type { CheckRecord, ChecksState } from "./state.js";
+import { isoTime } from "../api/dates.js";
 
 export interface CheckRoutesDeps {
   state: ChecksState;
@@ -26,11 +27,11 @@ const CHECK_VIEW = {
     target: OBJ,
     resource: OBJ,
     state: { type: "string", enum: [...CHECK_STATES] },
-    since: { type: "string", format: "date-time" },
+    since: { type: ["string", "null"], format: "date-time" },
     stale: { type: "boolean" },
     up: { type: "boolean" },
     status: { type: "string", enum: ["pass", "warn", "fail", "unknown"] },
-    lastRun: { type: "string", format: "date-time" },
+    lastRun: { type: ["string", "null"], format: "date-time" },
     intervalSeconds: { type: "number" },
     httpStatusCode: { type: ["integer", "null"] },
     durationSeconds: { type: "number" },
@@ -100,11 +101,11 @@ function view(rec: CheckRecord, stale: boolean, recent: number) {
     target: r.target,
     resource: r.resource,
     state: r.state,
-    since: new Date(r.stateSince).toISOString(),
+    since: isoTime(r.stateSince),
     stale,
     up: r.up,
     status: r.status,
-    lastRun: new Date(r.time).toISOString(),
+    lastRun: isoTime(r.time),
     intervalSeconds: r.check.intervalSeconds,
     httpStatusCode: r.httpStatusCode ?? null,
     durationSeconds: r.durationSeconds,
@@ -120,7 +121,7 @@ function view(rec: CheckRecord, stale: boolean, recent: number) {
 
 function run(r: CheckResult) {
   return {
-    time: new Date(r.time).toISOString(),
+    time: isoTime(r.time),
     up: r.up,
     status: r.status,
     state: r.state,

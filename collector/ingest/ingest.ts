@@ -2,6 +2,7 @@ import { headers, type NatsConnection } from "@nats-io/transport-node";
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
 import { decode, DEADLETTER_SUBJECT, KINDS, STREAMS, type DecodeError, type Envelope, type Kind } from "../../protocol/index.js";
 import { contextFrom, inSpan, type Logger } from "../../lib/index.js";
+import { checkTimes, DEFAULT_CLOCK_POLICY, type ClockPolicy } from "./clock.js";
 
 export interface IngestStats {
   accepted: number;
@@ -25,6 +26,8 @@ export interface IngestOptions {
    * 30 s ack wait; a crash in between redelivers the message, which the store knows as a duplicate.
    */
   ackDelayMs?: number;
+  /** Timestamps accepted (see `checkTimes`); default 5 min ahead, 7 days old. */
+  clock?: Partial<ClockPolicy>;
 }
 
 /** Bytes of messages a consumer keeps buffered at most (at most 100 messages, the client's default). */
@@ -46,11 +49,14 @@ export class Ingest {
   /** Stored messages whose ack has not gone out yet (for at most `ackDelayMs`). */
   private readonly unacked: JsMsg[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
+  private readonly clock: ClockPolicy;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly options: IngestOptions,
-  ) {}
+  ) {
+    this.clock = { ...DEFAULT_CLOCK_POLICY, ...options.clock };
+  }
 
   async start(kinds: readonly Kind[] = KINDS): Promise<void> {
     const jsm = await jetstreamManager(this.nc);
@@ -98,6 +104,12 @@ export class Ingest {
       return;
     }
     const env = decoded.value;
+    const skewed = checkTimes(env, this.options.now(), this.clock);
+    if (skewed) {
+      await this.deadLetter(m, skewed);
+      m.ack();
+      return;
+    }
     // Continue the agent's trace (W3C traceparent in the NATS headers) when there is one.
     await inSpan(
       "vigie.ingest",

@@ -3,6 +3,7 @@ import { canSeeStack, type Principal } from "../../auth/tokens.js";
 import type { LatestMetrics, NodeMetrics, ResourceSnapshot } from "../../history/latest.js";
 import type { MetricsHistory } from "../../history/store.js";
 import { ApiError } from "../errors.js";
+import { isoTime } from "../dates.js";
 import type { RouteModule } from "../server.js";
 
 export interface ContainerRoutesDeps {
@@ -29,7 +30,7 @@ export interface ContainerView {
   cpuCores: number | null;
   memory: { usageBytes: number | null; workingSetBytes: number | null; limitBytes: number | null };
   restarts: number | null;
-  sampledAt: string;
+  sampledAt: string | null;
 }
 
 const NAME = { type: "string", minLength: 1, maxLength: 253, pattern: "^[A-Za-z0-9_.-]+$" } as const;
@@ -155,7 +156,7 @@ function view(n: NodeMetrics, id: string, c: ResourceSnapshot, cpu: Map<string, 
     cpuCores: cpu.get(`${n.hostname}\u0000${name}`) ?? null,
     memory: { usageBytes: value(METRIC.containerMemoryUsage), workingSetBytes: value(METRIC.containerMemoryWorkingSet), limitBytes: value(METRIC.containerMemoryLimit) },
     restarts: value(METRIC.containerRestarts),
-    sampledAt: new Date(c.time).toISOString(),
+    sampledAt: isoTime(c.time),
   };
 }
 

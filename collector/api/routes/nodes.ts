@@ -3,6 +3,7 @@ import type { NodeState } from "../../store/nodes.js";
 import { nodeStatus, type AbsenceOptions } from "../../history/absence.js";
 import type { LatestMetrics } from "../../history/latest.js";
 import { ApiError } from "../errors.js";
+import { isoTime } from "../dates.js";
 import type { RouteModule } from "../server.js";
 
 export interface NodeRoutesDeps {
@@ -18,7 +19,7 @@ const NODE_VIEW = {
     id: { type: "string" },
     hostname: { type: "string" },
     status: { type: "string", enum: ["up", "stale", "down"] },
-    lastSeen: { type: "string", format: "date-time" },
+    lastSeen: { type: ["string", "null"], format: "date-time" },
     lastSeenSecondsAgo: { type: "number" },
     intervalSeconds: { type: ["number", "null"] },
     sampledAt: { type: ["string", "null"] },
@@ -38,10 +39,10 @@ export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
       id: n.id,
       hostname: n.hostname,
       status: nodeStatus(n.lastSeen, now, metrics?.intervalMs, deps.absence),
-      lastSeen: new Date(n.lastSeen).toISOString(),
+      lastSeen: isoTime(n.lastSeen),
       lastSeenSecondsAgo: Math.max(0, Math.round((now - n.lastSeen) / 100) / 10),
       intervalSeconds: metrics?.intervalMs !== undefined ? metrics.intervalMs / 1000 : null,
-      sampledAt: n.lastSampleTime ? new Date(n.lastSampleTime).toISOString() : null,
+      sampledAt: n.lastSampleTime ? isoTime(n.lastSampleTime) : null,
       agent: { version: n.agentVersion, bootId: n.bootId },
       cpu: n.cpu ?? null,
       memory: n.memory ?? null,
