@@ -118,7 +118,8 @@ function matchers(q: Common, principal: Principal): (labels: Record<string, stri
     if (typeof m === "string") throw new ApiError("invalid_parameter", `match[]: ${m}`, "match[]");
     list.push(m);
   }
-  return (labels) => matchesAll(labels, list) && canSeeStack(principal, labels["service.namespace"]);
+  // The token's stacks first: a matcher never runs over a series the token may not see.
+  return (labels) => canSeeStack(principal, labels["service.namespace"]) && matchesAll(labels, list);
 }
 
 function selectMemory(history: MetricsHistory, q: Common, principal: Principal, max: number): SeriesSource[] {
