@@ -1,14 +1,16 @@
-import type { FastifyInstance, FastifyRequest } from "fastify";
+import type { FastifyInstance } from "fastify";
 import { CHECK_STATES, type CheckResult } from "../../protocol/index.js";
 import type { CheckRecord, ChecksState } from "./state.js";
 import { isoTime } from "../api/dates.js";
+import { canSeeStack } from "../auth/visibility.js";
+import { NEXT, page, PAGE_PARAMS, type PageQuery } from "../api/paging.js";
 
 export interface CheckRoutesDeps {
   state: ChecksState;
   now: () => number;
 }
 
-interface Query {
+interface Query extends PageQuery {
   node?: string;
   service?: string;
   state?: (typeof CHECK_STATES)[number];
@@ -62,32 +64,31 @@ export function checkRoutes(deps: CheckRoutesDeps): (app: FastifyInstance) => vo
               service: { type: "string", minLength: 1, maxLength: 256, description: "Only checks of this service (service.name)" },
               state: { type: "string", enum: [...CHECK_STATES], description: "Only checks in this state" },
               recent: { type: "integer", minimum: 0, maximum: 20, default: 5, description: "How many recent runs to include" },
+              ...PAGE_PARAMS,
             },
           },
-          response: { 200: { type: "object", properties: { checks: { type: "array", items: CHECK_VIEW } } } },
+          response: { 200: { type: "object", properties: { checks: { type: "array", items: CHECK_VIEW }, next: NEXT } } },
         },
       },
       async (req) => {
         const now = deps.now();
         const q = req.query;
-        const stacks = allowedStacks(req);
         const checks = deps.state
           .list()
           .filter((r) => !q.node || r.node.id === q.node || r.node.hostname === q.node)
           .filter((r) => !q.service || r.last.resource["service.name"] === q.service)
           .filter((r) => !q.state || r.last.state === q.state)
-          .filter((r) => !stacks || stacks.has(String(r.last.resource["service.namespace"] ?? "")))
-          .map((r) => view(r, deps.state.isStale(r, now), q.recent ?? 5));
-        return { checks };
+          .filter((r) => canSeeStack(req.principal, stackOf(r)));
+        const { items, next } = page(checks, q);
+        return { checks: items.map((r) => view(r, deps.state.isStale(r, now), q.recent ?? 5)), next };
       },
     );
   };
 }
 
-/** Stacks a stack-limited API token may see; undefined when it sees everything. */
-function allowedStacks(req: FastifyRequest): Set<string> | undefined {
-  const principal = (req as FastifyRequest & { principal?: { stacks?: Set<string> | null } }).principal;
-  return principal?.stacks instanceof Set && principal.stacks.size > 0 ? principal.stacks : undefined;
+function stackOf(r: CheckRecord): string | undefined {
+  const s = r.last.resource["service.namespace"];
+  return s === undefined ? undefined : String(s);
 }
 
 function view(rec: CheckRecord, stale: boolean, recent: number) {

@@ -4,6 +4,7 @@ import type { LatestMetrics, NodeMetrics, ResourceSnapshot } from "../../history
 import type { MetricsHistory } from "../../history/store.js";
 import { ApiError } from "../errors.js";
 import { isoTime } from "../dates.js";
+import { NEXT, page, PAGE_PARAMS, type PageQuery } from "../paging.js";
 import type { RouteModule } from "../server.js";
 
 export interface ContainerRoutesDeps {
@@ -48,7 +49,7 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
     );
 
   return (app) => {
-    app.get<{ Querystring: { node?: string; stack?: string; service?: string } }>(
+    app.get<{ Querystring: { node?: string; stack?: string; service?: string } & PageQuery }>(
       "/api/v1/containers",
       {
         schema: {
@@ -57,24 +58,30 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
           querystring: {
             type: "object",
             additionalProperties: false,
-            properties: { node: { ...NAME, description: "Hostname or node id" }, stack: { ...NAME, description: "Swarm stack (service.namespace)" }, service: { ...NAME, description: "Swarm service (stack_name) or service name" } },
+            properties: { node: { ...NAME, description: "Hostname or node id" }, stack: { ...NAME, description: "Swarm stack (service.namespace)" }, service: { ...NAME, description: "Swarm service (stack_name) or service name" }, ...PAGE_PARAMS },
           },
-          response: { 200: { type: "object", properties: { containers: { type: "array", items: CONTAINER_VIEW } } } },
+          response: { 200: { type: "object", properties: { containers: { type: "array", items: CONTAINER_VIEW }, next: NEXT } } },
         },
       },
-      async (req) => ({ containers: list(req.principal, req.query) }),
+      async (req) => {
+        const { items, next } = page(list(req.principal, req.query), req.query);
+        return { containers: items, next };
+      },
     );
 
-    app.get<{ Querystring: { stack?: string } }>(
+    app.get<{ Querystring: { stack?: string } & PageQuery }>(
       "/api/v1/services",
       {
         schema: {
           summary: "Services with running and healthy replicas, CPU and memory summed over their containers",
           tags: ["cluster"],
-          querystring: { type: "object", additionalProperties: false, properties: { stack: { ...NAME, description: "Swarm stack" } } },
+          querystring: { type: "object", additionalProperties: false, properties: { stack: { ...NAME, description: "Swarm stack" }, ...PAGE_PARAMS } },
         },
       },
-      async (req) => ({ services: services(list(req.principal, req.query), deps.desiredReplicas) }),
+      async (req) => {
+        const { items, next } = page(services(list(req.principal, req.query), deps.desiredReplicas), req.query);
+        return { services: items, next };
+      },
     );
 
     app.get<{ Params: { name: string } }>(
@@ -94,20 +101,19 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
       },
     );
 
-    app.get<{ Querystring: { node?: string; stack?: string; service?: string } }>(
+    app.get<{ Querystring: { node?: string; stack?: string; service?: string } & PageQuery }>(
       "/api/v1/tasks",
       {
         schema: {
           summary: "Swarm tasks (service, slot, node, state) as seen through their containers",
           tags: ["cluster"],
-          querystring: { type: "object", additionalProperties: false, properties: { node: NAME, stack: NAME, service: NAME } },
+          querystring: { type: "object", additionalProperties: false, properties: { node: NAME, stack: NAME, service: NAME, ...PAGE_PARAMS } },
         },
       },
-      async (req) => ({
-        tasks: list(req.principal, req.query)
-          .filter((c) => c.swarmService !== null)
-          .map((c) => ({ service: c.swarmService, stack: c.stack, slot: c.slot, taskId: c.taskId, node: c.node, container: c.name, containerId: c.id, state: c.state, health: c.health })),
-      }),
+      async (req) => {
+        const { items, next } = page(list(req.principal, req.query).filter((c) => c.swarmService !== null), req.query);
+        return { tasks: items.map((c) => ({ service: c.swarmService, stack: c.stack, slot: c.slot, taskId: c.taskId, node: c.node, container: c.name, containerId: c.id, state: c.state, health: c.health })), next };
+      },
     );
   };
 }

@@ -4,6 +4,9 @@ import { nodeStatus, type AbsenceOptions } from "../../history/absence.js";
 import type { LatestMetrics } from "../../history/latest.js";
 import { ApiError } from "../errors.js";
 import { isoTime } from "../dates.js";
+import { NEXT, page, PAGE_PARAMS, type PageQuery } from "../paging.js";
+import { canSeeStack, type Principal } from "../../auth/tokens.js";
+import { ATTR } from "../../../protocol/index.js";
 import type { RouteModule } from "../server.js";
 
 export interface NodeRoutesDeps {
@@ -33,7 +36,18 @@ const NODE_VIEW = {
 
 /** /api/v1/nodes[/{id}]: every node the agents reported, with its status (up, stale, down). */
 export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
-  const view = (n: NodeState, now: number) => {
+  // A stack-limited token counts only the containers of its stacks.
+  const containerCount = (metrics: ReturnType<LatestMetrics["get"]>, p: Principal) => {
+    if (!metrics) return 0;
+    if (p.stacks === undefined) return metrics.containers.size;
+    let n = 0;
+    for (const c of metrics.containers.values()) {
+      const stack = c.resource[ATTR.serviceNamespace];
+      if (canSeeStack(p, stack === undefined ? undefined : String(stack))) n++;
+    }
+    return n;
+  };
+  const view = (n: NodeState, now: number, p: Principal) => {
     const metrics = deps.latest.get(n.id);
     return {
       id: n.id,
@@ -46,25 +60,28 @@ export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
       agent: { version: n.agentVersion, bootId: n.bootId },
       cpu: n.cpu ?? null,
       memory: n.memory ?? null,
-      containers: metrics?.containers.size ?? 0,
+      containers: containerCount(metrics, p),
       messages: deps.store.accounting(n.id),
     };
   };
   return (app) => {
-    app.get<{ Querystring: { status?: string } }>(
+    app.get<{ Querystring: { status?: string } & PageQuery }>(
       "/api/v1/nodes",
       {
         schema: {
           summary: "Nodes, with their status (up, stale after 3 missed intervals, down after a configurable silence)",
           tags: ["cluster"],
-          querystring: { type: "object", additionalProperties: false, properties: { status: { type: "string", enum: ["up", "stale", "down"], description: "Only nodes in this status" } } },
-          response: { 200: { type: "object", properties: { nodes: { type: "array", items: NODE_VIEW } } } },
+          querystring: { type: "object", additionalProperties: false, properties: { status: { type: "string", enum: ["up", "stale", "down"], description: "Only nodes in this status" }, ...PAGE_PARAMS } },
+          response: { 200: { type: "object", properties: { nodes: { type: "array", items: NODE_VIEW }, next: NEXT } } },
         },
       },
       async (req) => {
         const now = deps.now();
-        const nodes = deps.store.listNodes().map((n) => view(n, now));
-        return { nodes: req.query.status ? nodes.filter((n) => n.status === req.query.status) : nodes };
+        const all = deps.store.listNodes();
+        // Status first (cheap), then the page, then the full view of that page only.
+        const wanted = req.query.status ? all.filter((n) => nodeStatus(n.lastSeen, now, deps.latest.get(n.id)?.intervalMs, deps.absence) === req.query.status) : all;
+        const { items, next } = page(wanted, req.query);
+        return { nodes: items.map((n) => view(n, now, req.principal)), next };
       },
     );
     app.get<{ Params: { id: string } }>(
@@ -80,7 +97,7 @@ export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
       async (req) => {
         const n = deps.store.getNode(req.params.id) ?? deps.store.listNodes().find((x) => x.hostname === req.params.id);
         if (!n) throw new ApiError("not_found", `no node with id or hostname ${JSON.stringify(req.params.id)}`, "id");
-        return view(n, deps.now());
+        return view(n, deps.now(), req.principal);
       },
     );
   };
