@@ -5,7 +5,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
 import { parseListen, type Logger } from "../lib/index.js";
-import { buildApi, type RouteModule } from "./api/server.js";
+import { buildApi, type HttpLimits, type RouteModule } from "./api/server.js";
 import { nodeRoutes } from "./api/routes/nodes.js";
 import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
@@ -54,6 +54,8 @@ export interface CollectorOptions {
   apiTokens?: TokenSpec[];
   /** Require a read token on /metrics too. Default false. */
   metricsAuth?: boolean;
+  /** Timeouts and connection cap of the API's HTTP server. */
+  http?: HttpLimits;
   /** When a silent node is stale (3 intervals) and down (default 2 min). */
   absence?: AbsenceOptions;
   /**
@@ -190,11 +192,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     const text = renderer.render(up) + renderNodeStatus(statuses.map((s) => ({ id: s.node.id, hostname: s.node.hostname, status: s.status })));
     expositionStats.lastRenderSeconds = (performance.now() - started) / 1000;
     expositionStats.lastBytes = text.length;
+    expositionStats.mergedSeries = renderer.lastMerged;
     return text;
   };
   const app = buildApi({
     tokens,
     metricsAuth: options.metricsAuth,
+    http: options.http,
+    now,
     routes: [
       systemRoutes({
         registry: metrics.registry,

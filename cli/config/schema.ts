@@ -87,6 +87,14 @@ export const ConfigSchema = z
         tokensFile: z.string().optional(),
         /** Require a read token on /metrics too (default: open, for Prometheus). */
         metricsAuth: bool().default(false),
+        /** A request (headers and body) must arrive within this; else 408. */
+        requestTimeout: duration(100).default("30s"),
+        /** Request headers must arrive within this; else 408. */
+        headersTimeout: duration(100).default("10s"),
+        /** An open connection without traffic is closed after this. */
+        idleTimeout: duration(100).default("60s"),
+        /** Open connections at most; further ones are closed at once. */
+        maxConnections: int(1, 1_000_000).default(1024),
       })
       .strict()
       .default({}),
