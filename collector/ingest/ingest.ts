@@ -1,5 +1,5 @@
 import { headers, type NatsConnection } from "@nats-io/transport-node";
-import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JetStreamClient, type JsMsg } from "@nats-io/jetstream";
 import { decode, DEADLETTER_SUBJECT, KINDS, MAX_MESSAGE_BYTES, parseSubject, STREAMS, type DecodeError, type Envelope, type Kind } from "../../protocol/index.js";
 import { contextFrom, inSpan, type Logger } from "../../lib/index.js";
 import { checkTimes, DEFAULT_CLOCK_POLICY, type ClockPolicy } from "./clock.js";
@@ -47,6 +47,12 @@ export interface IngestOptions {
 /** Bytes of messages a consumer keeps buffered at most (at most 100 messages, the client's default). */
 const PULL_BYTES = 16 * 2 ** 20;
 
+/** Dead-letter copies sent and not yet acknowledged at most; the next bad message waits for one. */
+const DEAD_LETTERS_IN_FLIGHT = 256;
+
+/** How long one pull request lives, in ms (see where it is used). */
+const PULL_EXPIRES_MS = 2000;
+
 /** At most this many acks wait; the next one sends them all. */
 const ACK_BATCH = 256;
 
@@ -63,8 +69,11 @@ export class Ingest {
   /** Stored messages whose ack has not gone out yet (for at most `ackDelayMs`). */
   private readonly unacked: JsMsg[] = [];
   private ackTimer: NodeJS.Timeout | undefined;
+  /** Dead-letter copies not yet acknowledged by the server. */
+  private readonly inflight = new Set<Promise<void>>();
   private readonly clock: ClockPolicy;
   private readonly fair: FairShare;
+  private readonly js: JetStreamClient;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -72,6 +81,7 @@ export class Ingest {
   ) {
     this.clock = { ...DEFAULT_CLOCK_POLICY, ...options.clock };
     this.fair = new FairShare(options.fairShare);
+    this.js = jetstream(nc);
   }
 
   async start(kinds: readonly Kind[] = KINDS): Promise<void> {
@@ -94,7 +104,10 @@ export class Ingest {
       // ~90 MiB waiting in the client while the collector is behind. A pull (the client asks for
       // the quarter it has room for) must still fit the largest message the server takes.
       const maxBytes = Math.max(PULL_BYTES, 4 * (this.nc.info?.max_payload ?? 0), 4 * this.options.maxMessageBytes);
-      const messages = await consumer.consume({ max_bytes: maxBytes });
+      // A pull whose bytes left are fewer than the next message's size waits, without a word from
+      // the server, until it expires: a short expiry bounds that stall (30 s by default, behind a
+      // message of nearly max_payload) to a couple of seconds.
+      const messages = await consumer.consume({ max_bytes: maxBytes, expires: PULL_EXPIRES_MS });
       this.subscriptions.push(messages);
       this.loops.push(this.run(messages));
     }
@@ -119,34 +132,46 @@ export class Ingest {
       const started = performance.now();
       try {
         await this.handle(m);
-        this.fair.charge(node, performance.now() - started, this.options.now());
       } catch (err) {
-        this.fair.charge(node, performance.now() - started, this.options.now());
-        if (m.info.deliveryCount >= maxDeliveries) {
-          this.giveUp(m, (err as Error).message);
-          continue;
-        }
-        // A store failure (disk full, …): leave the message for redelivery, never lose it.
-        this.options.log.error({ err: (err as Error).message, subject: m.subject, deliveries: m.info.deliveryCount }, "could not store message; will be redelivered");
-        m.nak(1000);
+        this.failed(m, err as Error);
       }
+      this.fair.charge(node, performance.now() - started, this.options.now());
     }
+  }
+
+  /** A message that could not be stored nor dead-lettered: redelivered later, or given up after `maxDeliveries`. */
+  private failed(m: JsMsg, err: Error): void {
+    if (m.info.deliveryCount >= (this.options.maxDeliveries ?? 5)) {
+      this.giveUp(m, err.message);
+      return;
+    }
+    // A store failure (disk full, …): leave the message for redelivery, never lose it.
+    this.options.log.error({ err: err.message, subject: m.subject, deliveries: m.info.deliveryCount }, "could not store message; will be redelivered");
+    m.nak(1000);
+  }
+
+  /**
+   * Dead-letters a message and acks it once the copy is stored, without waiting for that before
+   * taking the next message: a flood of bad messages then costs their decoding, not a round trip
+   * to the server each (at most `DEAD_LETTERS_IN_FLIGHT` copies wait at once).
+   */
+  private async refuse(m: JsMsg, error: DecodeError): Promise<void> {
+    const p: Promise<void> = this.deadLetter(m, error)
+      .then(
+        () => m.ack(),
+        (err: unknown) => this.failed(m, err as Error),
+      )
+      .finally(() => this.inflight.delete(p));
+    this.inflight.add(p);
+    if (this.inflight.size >= DEAD_LETTERS_IN_FLIGHT) await Promise.race(this.inflight);
   }
 
   private async handle(m: JsMsg): Promise<void> {
     const decoded = decode(m.data, { subject: m.subject, maxBytes: this.options.maxMessageBytes });
-    if (!decoded.ok) {
-      await this.deadLetter(m, decoded.error);
-      m.ack();
-      return;
-    }
+    if (!decoded.ok) return this.refuse(m, decoded.error);
     const env = decoded.value;
     const skewed = checkTimes(env, this.options.now(), this.clock);
-    if (skewed) {
-      await this.deadLetter(m, skewed);
-      m.ack();
-      return;
-    }
+    if (skewed) return this.refuse(m, skewed);
     // Continue the agent's trace (W3C traceparent in the NATS headers) when there is one.
     await inSpan(
       "vigie.ingest",
@@ -216,7 +241,7 @@ export class Ingest {
       h.set("Vigie-Truncated", "true");
       data = data.subarray(0, room);
     }
-    const ack = await jetstream(this.nc).publish(DEADLETTER_SUBJECT, data, { headers: h, msgID: `${m.info.stream}:${m.seq}` });
+    const ack = await this.js.publish(DEADLETTER_SUBJECT, data, { headers: h, msgID: `${m.info.stream}:${m.seq}` });
     // A redelivered message whose copy is already there is not counted again.
     if (!ack.duplicate) this.stats.deadLetters.set(error.code, (this.stats.deadLetters.get(error.code) ?? 0) + 1);
   }
@@ -224,6 +249,7 @@ export class Ingest {
   async stop(): Promise<void> {
     for (const s of this.subscriptions) await s.close();
     await Promise.allSettled(this.loops);
+    await Promise.allSettled([...this.inflight]);
     this.flushAcks();
     await this.nc.flush().catch(() => undefined);
   }
