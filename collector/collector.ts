@@ -45,7 +45,7 @@ export interface CollectorOptions {
   durable: string;
   maxMessageBytes?: number;
   /** Ingest's bounds on what agents send: the clock-skew policy, deliveries, per-node share. */
-  ingest?: Pick<IngestOptions, "clock">;
+  ingest?: Pick<IngestOptions, "clock" | "maxDeliveries" | "fairShare">;
   /** One admin API token (`VIGIE_API_TOKEN`). No token at all = the API is open. */
   apiToken?: string;
   /** A YAML/JSON file of tokens with scopes and stacks (`VIGIE_API_TOKENS_FILE`). */
