@@ -4,7 +4,7 @@ import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
 import { parseListen, type Logger } from "../lib/index.js";
-import { buildApi, type RouteModule } from "./api/server.js";
+import { buildApi, type HttpLimits, type RouteModule } from "./api/server.js";
 import { containerRoutes } from "./api/routes/containers.js";
 import { nodeRoutes } from "./api/routes/nodes.js";
 import { queryRoutes } from "./api/routes/query.js";
@@ -17,7 +17,8 @@ import type { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
 import { replayMetrics } from "./history/replay.js";
 import type { HistoryOptions, MetricsHistory } from "./history/store.js";
-import { Ingest } from "./ingest/ingest.js";
+import { Ingest, type IngestOptions } from "./ingest/ingest.js";
+import { checkTimes, DEFAULT_CLOCK_POLICY } from "./ingest/clock.js";
 import { ensureStreams } from "./ingest/streams.js";
 import { openModel, type ClusterModel, type ExtraHandlers } from "./model/index.js";
 import { modelLoops } from "./model/loops.js";
@@ -41,6 +42,8 @@ export interface CollectorOptions {
   /** Durable consumer name; collectors sharing it split the load. Default `vigie-collector`. */
   durable: string;
   maxMessageBytes?: number;
+  /** Ingest's bounds on what agents send: the clock-skew policy, deliveries, per-node share. */
+  ingest?: Pick<IngestOptions, "clock" | "maxDeliveries" | "fairShare">;
   /** One admin API token (`VIGIE_API_TOKEN`). No token at all = the API is open. */
   apiToken?: string;
   /** A YAML/JSON file of tokens with scopes and stacks (`VIGIE_API_TOKENS_FILE`). */
@@ -49,6 +52,8 @@ export interface CollectorOptions {
   apiTokens?: TokenSpec[];
   /** Require a read token on /metrics too. Default false. */
   metricsAuth?: boolean;
+  /** Timeouts and connection cap of the API's HTTP server. */
+  http?: HttpLimits;
   /** When a silent node is stale (3 intervals) and down (default 2 min). */
   absence?: AbsenceOptions;
   /**
@@ -128,11 +133,16 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   })();
 
   await ensureStreams(await jetstreamManager(nc), { maxAgeMs: options.streamMaxAgeMs, maxBytes: options.streamMaxBytes, replicas: options.streamReplicas });
-  const ingest = new Ingest(nc, { durable: options.durable, maxMessageBytes, store: (env) => model.apply(env, now()), now, log });
+  const ingest = new Ingest(nc, { durable: options.durable, maxMessageBytes, store: (env) => model.apply(env, now()), now, log, ...options.ingest });
+  const clock = { ...DEFAULT_CLOCK_POLICY, ...options.ingest?.clock };
   // The history window lives in memory: read it back from the stream before new messages arrive.
   // Two intervals before the window prime the counters, so the window's first rates are the live ones.
   const history = model.history;
-  const replayed = await replayMetrics(nc, { since: now() - history.windowMs, primeMs: 2 * history.intervalMs, maxMessageBytes }, (env, priming) => model.replay(env, priming)).catch(
+  const replayed = await replayMetrics(nc, { since: now() - history.windowMs, primeMs: 2 * history.intervalMs, maxMessageBytes }, (env, priming) => {
+    // Messages stored before the clock-skew policy existed are not replayed past it.
+    if (checkTimes(env, now(), clock)) return;
+    model.replay(env, priming);
+  }).catch(
     (err: unknown) => {
       log.warn({ err: (err as Error).message }, "could not replay the metrics history from the stream");
       return 0;
@@ -164,6 +174,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const app = buildApi({
     tokens,
     metricsAuth: options.metricsAuth,
+    http: options.http,
+    now,
     routes: [
       systemRoutes({
         registry: metrics.registry,

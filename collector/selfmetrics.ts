@@ -33,6 +33,16 @@ export function createCollectorMetrics(ingest: IngestStats, model: Pick<ClusterM
       }
     },
   });
+  let seenTerminated = 0;
+  new Counter({
+    name: "vigie_ingest_terminated_total",
+    help: "Messages given up after repeated failed deliveries (neither stored nor dead-lettered).",
+    registers: r,
+    collect() {
+      this.inc(ingest.terminated - seenTerminated);
+      seenTerminated = ingest.terminated;
+    },
+  });
   new Gauge({
     name: "vigie_ingest_lag_seconds",
     help: "Delay from sampling on the node to storing in the collector, of the last message.",

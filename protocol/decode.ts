@@ -12,7 +12,11 @@ export type DecodeErrorCode =
   | "unsupported_version"
   | "unknown_kind"
   | "invalid"
-  | "subject_mismatch";
+  | "subject_mismatch"
+  /** A timestamp outside the collector's clock-skew policy (collector/ingest/clock.ts). */
+  | "clock_skew"
+  /** Well-formed, but past a bound on resources, metrics, points, attributes or nesting. */
+  | "too_large";
 
 export class DecodeError extends Error {
   override readonly name = "DecodeError";
@@ -65,7 +69,7 @@ export function decode(data: Uint8Array | string, options: DecodeOptions = {}): 
     const header = MetricsHeader.safeParse(raw);
     if (!header.success) return invalid(header.error.issues[0] as ZodIssue);
     const bad = checkMetricsPayload(obj.payload);
-    if (bad) return fail("invalid", formatPath(bad.path), bad.message);
+    if (bad) return fail(bad.tooLarge ? "too_large" : "invalid", formatPath(bad.path), bad.message);
     value = raw as Envelope;
   } else {
     const parsed = Envelope.safeParse(raw);
@@ -105,7 +109,9 @@ function fail(code: DecodeErrorCode, path: string, message: string): Decoded {
 }
 
 function invalid(issue: ZodIssue): Decoded {
-  return fail("invalid", formatPath(issue.path), issue.message);
+  // Past a bound (array or string length, attribute count, nesting) rather than wrong in kind.
+  const tooLarge = issue.code === "too_big" || (issue.code === "custom" && /^(more than|nested deeper)/.test(issue.message));
+  return fail(tooLarge ? "too_large" : "invalid", formatPath(issue.path), issue.message);
 }
 
 function formatPath(path: readonly (string | number)[]): string {

@@ -1,10 +1,13 @@
 import { z } from "zod";
 import { KINDS, NODE_ID_PATTERN, SCHEMA } from "./subjects.js";
 import { CheckResult } from "./checks.js";
+import { METRICS_LIMITS } from "./metrics-check.js";
 
 /** Attribute values on the wire: OTel's primitive AnyValues. */
 export const AttributeValue = z.union([z.string().max(4096), z.number().finite(), z.boolean()]);
-export const Attributes = z.record(z.string().min(1).max(256), AttributeValue);
+export const Attributes = z
+  .record(z.string().min(1).max(256), AttributeValue)
+  .refine((a) => Object.keys(a).length <= METRICS_LIMITS.attributes, { message: `more than ${METRICS_LIMITS.attributes} attributes` });
 export type Attributes = z.infer<typeof Attributes>;
 
 /**
@@ -21,19 +24,22 @@ export const Metric = z.object({
   name: z.string().min(1).max(256),
   type: z.enum(["counter", "updowncounter", "gauge"]),
   unit: z.string().max(32),
-  points: z.array(Point).max(100_000),
+  points: z.array(Point).max(METRICS_LIMITS.pointsPerMetric),
 });
 export type Metric = z.infer<typeof Metric>;
 
 /** The metrics of one resource: the host, or one container (DESIGN §3). */
 export const ResourceMetrics = z.object({
   resource: Attributes,
-  metrics: z.array(Metric),
+  metrics: z.array(Metric).max(METRICS_LIMITS.metricsPerResource),
 });
 export type ResourceMetrics = z.infer<typeof ResourceMetrics>;
 
 export const MetricsPayload = z.object({
-  resources: z.array(ResourceMetrics),
+  resources: z
+    .array(ResourceMetrics)
+    .max(METRICS_LIMITS.resources)
+    .refine((rs) => rs.reduce((n, r) => n + r.metrics.reduce((k, m) => k + m.points.length, 0), 0) <= METRICS_LIMITS.points, { message: `more than ${METRICS_LIMITS.points} points in one message` }),
   /**
    * True when the agent's engine answered this cycle, so its containers are all in `resources`: one
    * absent has gone. Absent or false (no engine, engine down): the containers are not known this
@@ -54,7 +60,7 @@ export const Event = z.object({
   attributes: Attributes.optional(),
 });
 export type Event = z.infer<typeof Event>;
-export const EventsPayload = z.object({ events: z.array(Event) });
+export const EventsPayload = z.object({ events: z.array(Event).max(10_000) });
 export type EventsPayload = z.infer<typeof EventsPayload>;
 
 /**
@@ -64,20 +70,38 @@ export type EventsPayload = z.infer<typeof EventsPayload>;
 export const StatusPayload = z.object({ results: z.array(CheckResult).max(10_000), active: z.array(z.string().max(300)).max(10_000).optional() });
 export type StatusPayload = z.infer<typeof StatusPayload>;
 
+/** Nesting depth and values a structured log body or attributes may hold. */
+export const LOG_VALUE_LIMITS = { depth: 16, values: 10_000 } as const;
+const SHALLOW = { message: `more than 65536 characters, or nested deeper than ${LOG_VALUE_LIMITS.depth} levels, or holding more than ${LOG_VALUE_LIMITS.values} values` };
+
+/** Whether a JSON value stays within LOG_VALUE_LIMITS (walked without recursion). */
+export function shallow(v: unknown): boolean {
+  const stack: [unknown, number][] = [[v, 0]];
+  let seen = 0;
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop() as [unknown, number];
+    if (++seen > LOG_VALUE_LIMITS.values) return false;
+    if (typeof x !== "object" || x === null) continue;
+    if (depth >= LOG_VALUE_LIMITS.depth) return false;
+    for (const k in x) stack.push([(x as Record<string, unknown>)[k], depth + 1]);
+  }
+  return true;
+}
+
 /** OpenTelemetry log records (logs data model). */
 export const LogRecord = z.object({
   timeUnixNano: z.string().regex(/^\d{1,20}$/),
   observedTimeUnixNano: z.string().regex(/^\d{1,20}$/).optional(),
   severityNumber: z.number().int().min(0).max(24),
   severityText: z.string().max(64).optional(),
-  body: z.union([z.string(), z.record(z.string(), z.unknown())]),
-  attributes: z.record(z.string(), z.unknown()).optional(),
+  body: z.union([z.string(), z.record(z.string(), z.unknown())]).refine((b) => (typeof b === "string" ? b.length <= 65_536 : shallow(b)), SHALLOW),
+  attributes: z.record(z.string(), z.unknown()).refine(shallow, SHALLOW).optional(),
   resource: Attributes,
   traceId: z.string().optional(),
   spanId: z.string().optional(),
 });
 export type LogRecord = z.infer<typeof LogRecord>;
-export const LogsPayload = z.object({ records: z.array(LogRecord) });
+export const LogsPayload = z.object({ records: z.array(LogRecord).max(10_000) });
 export type LogsPayload = z.infer<typeof LogsPayload>;
 
 const Header = {
@@ -92,8 +116,8 @@ const Header = {
     version: z.string().min(1).max(64),
     /** Random per agent process start; with `seq` it identifies a message uniquely. */
     bootId: z.string().min(1).max(64),
-    /** Increases by one per message within a boot (all kinds share it). */
-    seq: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER),
+    /** Increases by one per message within a boot (all kinds share it), from 1. */
+    seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   }),
   /** When the data was sampled: Unix time in milliseconds. */
   time: z.number().int().nonnegative(),

@@ -87,6 +87,14 @@ export const ConfigSchema = z
         tokensFile: z.string().optional(),
         /** Require a read token on /metrics too (default: open, for Prometheus). */
         metricsAuth: bool().default(false),
+        /** A request (headers and body) must arrive within this; else 408. */
+        requestTimeout: duration(100).default("30s"),
+        /** Request headers must arrive within this; else 408. */
+        headersTimeout: duration(100).default("10s"),
+        /** An open connection without traffic is closed after this. */
+        idleTimeout: duration(100).default("60s"),
+        /** Open connections at most; further ones are closed at once. */
+        maxConnections: int(1, 1_000_000).default(1024),
       })
       .strict()
       .default({}),
@@ -139,6 +147,15 @@ export const ConfigSchema = z
         historyMaxSeries: int(1_000, 50_000_000).default(500_000),
         /** Silence after which a node is down (it is stale after 3 of its intervals). */
         nodeDownAfter: duration(1_000).default("2m"),
+      })
+      .strict()
+      .default({}),
+    ingest: z
+      .object({
+        /** How far ahead of the collector's clock a message's timestamps may be; beyond, it is dead-lettered (`clock_skew`). */
+        maxClockSkew: duration(1000).default("5m"),
+        /** How old a message's sample time may be; older ones are dead-lettered (`clock_skew`). */
+        maxMessageAge: duration(60_000).default("7d"),
       })
       .strict()
       .default({}),

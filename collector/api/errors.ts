@@ -10,6 +10,12 @@ export type ApiErrorCode =
   | "not_found"
   | "too_many_points"
   | "too_many_series"
+  | "bad_request"
+  | "request_timeout"
+  | "payload_too_large"
+  | "uri_too_long"
+  | "unsupported_media_type"
+  | "headers_too_large"
   | "internal";
 
 export interface ApiErrorBody {
@@ -23,8 +29,22 @@ const STATUS: Record<ApiErrorCode, number> = {
   unauthorized: 401,
   forbidden: 403,
   not_found: 404,
+  bad_request: 400,
+  request_timeout: 408,
+  payload_too_large: 413,
+  uri_too_long: 414,
+  unsupported_media_type: 415,
+  headers_too_large: 431,
   internal: 500,
 };
+
+/** The code of an error answer with this HTTP status, for refusals made by the framework or Node itself. */
+export function codeForStatus(status: number): ApiErrorCode {
+  const found = (Object.keys(STATUS) as ApiErrorCode[]).find((c) => STATUS[c] === status && c !== "invalid_parameter" && c !== "too_many_points" && c !== "too_many_series");
+  if (found) return found;
+  if (status === 401) return "unauthorized";
+  return status >= 500 ? "internal" : "bad_request";
+}
 
 export class ApiError extends Error {
   override readonly name = "ApiError";
@@ -33,9 +53,11 @@ export class ApiError extends Error {
     readonly code: ApiErrorCode,
     message: string,
     readonly field?: string,
+    /** Overrides the code's status (a framework refusal such as 405 keeps its own). */
+    status?: number,
   ) {
     super(message);
-    this.statusCode = STATUS[code];
+    this.statusCode = status ?? STATUS[code];
   }
 
   body(): ApiErrorBody {

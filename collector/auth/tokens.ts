@@ -14,6 +14,8 @@ export interface TokenSpec {
   stacks?: string[];
   /** A name for logs; never the token itself. */
   name?: string;
+  /** When the token stops being accepted: RFC 3339 (`2027-01-31T00:00:00Z`), or Unix ms. */
+  expires?: string | number;
 }
 
 /** Who is asking, once the token is known. */
@@ -22,6 +24,8 @@ export interface Principal {
   scope: Scope;
   /** Stacks the principal may see; undefined = all. */
   stacks?: ReadonlySet<string>;
+  /** Unix ms from which the token is refused; undefined = never. */
+  expires?: number;
 }
 
 const TokenFileSchema = z.object({
@@ -32,6 +36,7 @@ const TokenFileSchema = z.object({
         scope: z.enum(["read", "admin"]),
         stacks: z.array(z.string().min(1)).min(1).optional(),
         name: z.string().min(1).max(128).optional(),
+        expires: z.union([z.string().datetime({ offset: true }), z.date().transform((d) => d.toISOString())]).optional(),
       })
       .strict(),
   ),
@@ -73,7 +78,7 @@ export class TokenRegistry {
   constructor(specs: readonly TokenSpec[]) {
     this.entries = specs.map((s, i) => ({
       digest: digest(s.token),
-      principal: { name: s.name ?? `token#${i + 1}`, scope: s.scope, stacks: s.stacks ? new Set(s.stacks) : undefined },
+      principal: { name: s.name ?? `token#${i + 1}`, scope: s.scope, stacks: s.stacks ? new Set(s.stacks) : undefined, expires: expiry(s, i) },
     }));
   }
 
@@ -92,10 +97,14 @@ export class TokenRegistry {
   }
 }
 
+function expiry(s: TokenSpec, i: number): number | undefined {
+  if (s.expires === undefined) return undefined;
+  const t = typeof s.expires === "number" ? s.expires : Date.parse(s.expires);
+  if (!Number.isFinite(t)) throw new Error(`token ${s.name ?? `#${i + 1}`}: expires ${JSON.stringify(s.expires)} is not a date (RFC 3339, e.g. 2027-01-31T00:00:00Z)`);
+  return t;
+}
+
 /** Who may act when authentication is off. */
 export const ANONYMOUS_ADMIN: Principal = { name: "anonymous", scope: "admin" };
 
-/** True when the principal may see resources of `stack` (undefined: belongs to no stack). */
-export function canSeeStack(p: Principal, stack: string | undefined): boolean {
-  return p.stacks === undefined || (stack !== undefined && p.stacks.has(stack));
-}
+export { canSeeStack, visible } from "./visibility.js";

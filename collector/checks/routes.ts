@@ -1,6 +1,8 @@
 import { CHECK_STATES, type CheckResult } from "../../protocol/index.js";
 import type { RouteModule } from "../api/server.js";
-import { canSeeStack } from "../auth/tokens.js";
+import { isoTime } from "../api/dates.js";
+import { NEXT, page, PAGE_PARAMS, type PageQuery } from "../api/paging.js";
+import { canSeeStack } from "../auth/visibility.js";
 import type { CheckRecord, CheckSource } from "./state.js";
 
 export interface CheckRoutesDeps {
@@ -8,7 +10,7 @@ export interface CheckRoutesDeps {
   now: () => number;
 }
 
-interface Query {
+interface Query extends PageQuery {
   node?: string;
   service?: string;
   state?: (typeof CHECK_STATES)[number];
@@ -27,11 +29,11 @@ const CHECK_VIEW = {
     target: OBJ,
     resource: OBJ,
     state: { type: "string", enum: [...CHECK_STATES] },
-    since: { type: "string", format: "date-time" },
+    since: { type: ["string", "null"], format: "date-time" },
     stale: { type: "boolean" },
     up: { type: "boolean" },
     status: { type: "string", enum: ["pass", "warn", "fail", "unknown"] },
-    lastRun: { type: "string", format: "date-time" },
+    lastRun: { type: ["string", "null"], format: "date-time" },
     intervalSeconds: { type: "number" },
     httpStatusCode: { type: ["integer", "null"] },
     durationSeconds: { type: "number" },
@@ -62,9 +64,10 @@ export function checkRoutes(deps: CheckRoutesDeps): RouteModule {
               service: { type: "string", minLength: 1, maxLength: 256, description: "Only checks of this service (service.name)" },
               state: { type: "string", enum: [...CHECK_STATES], description: "Only checks in this state" },
               recent: { type: "integer", minimum: 0, maximum: 20, default: 5, description: "How many recent runs to include" },
+              ...PAGE_PARAMS,
             },
           },
-          response: { 200: { type: "object", properties: { checks: { type: "array", items: CHECK_VIEW } } } },
+          response: { 200: { type: "object", properties: { checks: { type: "array", items: CHECK_VIEW }, next: NEXT } } },
         },
       },
       async (req) => {
@@ -76,9 +79,9 @@ export function checkRoutes(deps: CheckRoutesDeps): RouteModule {
           .filter((r) => !q.node || r.node.id === q.node || r.node.hostname === q.node)
           .filter((r) => !q.service || r.last.resource["service.name"] === q.service)
           .filter((r) => !q.state || r.last.state === q.state)
-          .filter((r) => !principal || canSeeStack(principal, stackOf(r)))
-          .map((r) => view(r, deps.state.isStale(r, now), q.recent ?? 5));
-        return { checks };
+          .filter((r) => !principal || canSeeStack(principal, stackOf(r)));
+        const { items, next } = page(checks, q);
+        return { checks: items.map((r) => view(r, deps.state.isStale(r, now), q.recent ?? 5)), next };
       },
     );
   };
@@ -100,11 +103,11 @@ function view(rec: CheckRecord, stale: boolean, recent: number) {
     target: r.target,
     resource: r.resource,
     state: r.state,
-    since: new Date(r.stateSince).toISOString(),
+    since: isoTime(r.stateSince),
     stale,
     up: r.up,
     status: r.status,
-    lastRun: new Date(r.time).toISOString(),
+    lastRun: isoTime(r.time),
     intervalSeconds: r.check.intervalSeconds,
     httpStatusCode: r.httpStatusCode ?? null,
     durationSeconds: r.durationSeconds,
@@ -120,7 +123,7 @@ function view(rec: CheckRecord, stale: boolean, recent: number) {
 
 function run(r: CheckResult) {
   return {
-    time: new Date(r.time).toISOString(),
+    time: isoTime(r.time),
     up: r.up,
     status: r.status,
     state: r.state,

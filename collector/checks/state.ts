@@ -32,6 +32,8 @@ export interface ChecksStateOptions {
   recent?: number;
   /** A check is stale after this many missed intervals (its node stopped reporting it). Default 3. */
   staleIntervals?: number;
+  /** Checks one node may register; results of further check ids are dropped and counted. Default 200. */
+  maxChecksPerNode?: number;
 }
 
 /**
@@ -43,10 +45,15 @@ export class ChecksState implements CheckSource {
   private readonly checks = new Map<string, CheckRecord>();
   private readonly keep: number;
   readonly staleIntervals: number;
+  private readonly maxPerNode: number;
+  private readonly perNode = new Map<string, number>();
+  /** Results dropped because their node already had `maxChecksPerNode` checks. */
+  dropped = 0;
 
   constructor(options: ChecksStateOptions = {}) {
     this.keep = options.recent ?? 20;
     this.staleIntervals = options.staleIntervals ?? 3;
+    this.maxPerNode = options.maxChecksPerNode ?? 200;
   }
 
   /** Takes one status message; returns the checks whose state changed (in result order). */
@@ -61,12 +68,24 @@ export class ChecksState implements CheckSource {
         prev.recent = insertByTime(prev.recent, r, this.keep);
         continue;
       }
+      if (!prev) {
+        // One node may not fill the collector with check ids (a hostile or broken agent).
+        const n = this.perNode.get(node.id) ?? 0;
+        if (n >= this.maxPerNode) {
+          this.dropped++;
+          continue;
+        }
+        this.perNode.set(node.id, n + 1);
+      }
       this.checks.set(k, { node, last: r, recent: insertByTime(prev?.recent ?? [], r, this.keep), receivedAt });
       if (prev?.last.state !== r.state) transitions.push({ node, from: prev?.last.state, to: r.state, result: r });
     }
     if (env.payload.active) {
       const active = new Set(env.payload.active);
-      for (const [k, rec] of this.checks) if (rec.node.id === node.id && !active.has(rec.last.check.id)) this.checks.delete(k);
+      for (const [k, rec] of this.checks) if (rec.node.id === node.id && !active.has(rec.last.check.id)) {
+        this.checks.delete(k);
+        this.perNode.set(node.id, (this.perNode.get(node.id) ?? 1) - 1);
+      }
     }
     return transitions;
   }

@@ -20,6 +20,7 @@ export function clusterExposition(model: Pick<ClusterModel, "nodes" | "latest">,
     const text = renderer.render(up) + renderNodeStatus(nodes.map((n) => ({ id: n.node.id, hostname: n.node.hostname, status: n.status })));
     stats.lastRenderSeconds = (performance.now() - started) / 1000;
     stats.lastBytes = text.length;
+    stats.mergedSeries = renderer.lastMerged;
     return text;
   };
 }

@@ -38,7 +38,9 @@ export class ExpositionRenderer {
   private readonly families: { name: string; type: PromType; help: string }[];
   private readonly lastSeenFamily: number;
   private readonly unameFamily: number;
-  private cache = new WeakMap<NodeMetrics, string[]>();
+  private cache = new WeakMap<NodeMetrics, { chunks: string[]; merged: number }>();
+  /** Series left out of the last render because another resource of the node had the same name and labels. */
+  lastMerged = 0;
 
   constructor(mapping: CompiledMapping = compileMapping()) {
     this.mapping = mapping;
@@ -50,14 +52,17 @@ export class ExpositionRenderer {
   /** The families of the given nodes, each with its HELP and TYPE once; empty families are left out. */
   render(nodes: Iterable<NodeMetrics>): string {
     const perNode: string[][] = [];
+    let merged = 0;
     for (const n of nodes) {
-      let chunks = this.cache.get(n);
-      if (!chunks) {
-        chunks = this.renderNode(n);
-        this.cache.set(n, chunks);
+      let rendered = this.cache.get(n);
+      if (!rendered) {
+        rendered = this.renderNode(n);
+        this.cache.set(n, rendered);
       }
-      perNode.push(chunks);
+      perNode.push(rendered.chunks);
+      merged += rendered.merged;
     }
+    this.lastMerged = merged;
     let out = "";
     for (let f = 0; f < this.families.length; f++) {
       let body = "";
@@ -73,27 +78,43 @@ export class ExpositionRenderer {
   countSeries(nodes: Iterable<NodeMetrics>): number {
     let n = 0;
     for (const node of nodes) {
-      for (const chunk of this.cache.get(node) ?? []) if (chunk) n += countLines(chunk);
+      for (const chunk of this.cache.get(node)?.chunks ?? []) if (chunk) n += countLines(chunk);
     }
     return n;
   }
 
-  private renderNode(n: NodeMetrics): string[] {
+  /**
+   * One node's series, by family. Two resources may differ only by attributes the exposition
+   * leaves out (two containers of one name and image, the container id being no label): their
+   * series would have the same name and labels, and Prometheus would silently keep one of them.
+   * The containers are rendered in the order of their ids and the first series of a name and
+   * labels is kept; the others are counted (`merged`).
+   */
+  private renderNode(n: NodeMetrics): { chunks: string[]; merged: number } {
     const chunks: string[] = new Array<string>(this.families.length).fill("");
+    const seen = new Set<string>();
+    const counter = { merged: 0 };
     const base = `node="${escapeLabelValue(n.hostname)}",node_id="${escapeLabelValue(n.nodeId)}"`;
     if (n.host) {
-      this.renderResource(n.host, base, "host", chunks);
+      this.renderResource(n.host, base, "host", chunks, seen, counter);
       chunks[this.unameFamily] = unameLine(n.host.resource, n.hostname, base);
     }
-    for (const c of n.containers.values()) {
+    const ids = [...n.containers.keys()].sort();
+    for (const id of ids) {
+      const c = n.containers.get(id) as ResourceSnapshot;
       const labels = base + containerLabels(c.resource);
-      this.renderResource(c, labels, "container", chunks);
-      chunks[this.lastSeenFamily] += `container_last_seen{${labels}} ${formatValue(c.time / 1000)}\n`;
+      this.renderResource(c, labels, "container", chunks, seen, counter);
+      const key = `${this.lastSeenFamily}\u0000${labels}`;
+      if (seen.has(key)) counter.merged++;
+      else {
+        seen.add(key);
+        chunks[this.lastSeenFamily] += `container_last_seen{${labels}} ${formatValue(c.time / 1000)}\n`;
+      }
     }
-    return chunks;
+    return { chunks, merged: counter.merged };
   }
 
-  private renderResource(snap: ResourceSnapshot, base: string, target: ExpositionTarget, chunks: string[]): void {
+  private renderResource(snap: ResourceSnapshot, base: string, target: ExpositionTarget, chunks: string[], seen: Set<string>, counter: { merged: number }): void {
     const values = new Map<number, Map<string, number>>();
     for (const metric of snap.metrics) {
       const rows = this.mapping.byOtel.get(metric.name);
@@ -118,7 +139,15 @@ export class ExpositionRenderer {
     for (const [family, series] of values) {
       const name = (this.families[family] as { name: string }).name;
       let text = "";
-      for (const [labels, v] of series) text += `${name}{${labels}} ${formatValue(v)}\n`;
+      for (const [labels, v] of series) {
+        const key = `${family}\u0000${labels}`;
+        if (seen.has(key)) {
+          counter.merged++;
+          continue;
+        }
+        seen.add(key);
+        text += `${name}{${labels}} ${formatValue(v)}\n`;
+      }
       chunks[family] += text;
     }
   }

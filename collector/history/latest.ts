@@ -16,6 +16,8 @@ export interface ResourceSnapshot {
 export interface NodeMetrics {
   nodeId: string;
   hostname: string;
+  /** The agent boot that sent it: sample times are ordered within one boot only. */
+  bootId?: string;
   /** Sample time of the latest message (Unix ms). */
   time: number;
   /** Observed sampling interval (ms), smoothed; undefined until two messages were seen. */
@@ -59,7 +61,8 @@ export class LatestMetrics {
   /** Applies one metrics message; an older message than the one held (a redelivery) is ignored. */
   apply(env: EnvelopeOf<"metrics">): void {
     const prev = this.byNode.get(env.node.id);
-    if (prev && env.time <= prev.time) return;
+    const sameBoot = prev !== undefined && prev.bootId === env.agent.bootId;
+    if (prev && sameBoot && env.time <= prev.time) return;
     let host = prev?.host;
     const fresh = new Map<string, ResourceSnapshot>();
     for (const r of env.payload.resources) {
@@ -68,7 +71,7 @@ export class LatestMetrics {
       else fresh.set(id, snapshot(r, env.time, prev?.containers.get(id)));
     }
     let intervalMs = prev?.intervalMs;
-    if (prev) {
+    if (prev && sameBoot) {
       const delta = env.time - prev.time;
       intervalMs = intervalMs === undefined ? delta : Math.round(intervalMs * 0.7 + delta * 0.3);
     }
@@ -77,7 +80,7 @@ export class LatestMetrics {
       const ttl = this.staleIntervals * (intervalMs ?? this.defaultIntervalMs);
       containers = new Map([...prev.containers].filter(([, c]) => env.time - c.time < ttl));
     }
-    this.byNode.set(env.node.id, { nodeId: env.node.id, hostname: env.node.hostname, time: env.time, intervalMs, host, containers });
+    this.byNode.set(env.node.id, { nodeId: env.node.id, hostname: env.node.hostname, bootId: env.agent.bootId, time: env.time, intervalMs, host, containers });
   }
 
   get(nodeId: string): NodeMetrics | undefined {

@@ -1,3 +1,4 @@
+import { RE2JS } from "re2js";
 import type { Labels } from "./series.js";
 
 /** How samples are combined: over time within a step, then across the series of a group. */
@@ -8,10 +9,17 @@ export interface Matcher {
   label: string;
   op: "=" | "!=" | "=~" | "!~";
   value: string;
-  re?: RegExp;
+  /** For `=~` and `!~`: matches a whole label value, in time linear in its length. */
+  re?: { test(value: string): boolean };
 }
 
-/** `label=value`, `label!=value`, `label=~regex`, `label!~regex` (regexes anchored, as in PromQL); a string says what is wrong. */
+/**
+ * `label=value`, `label!=value`, `label=~regex`, `label!~regex`; a string says what is wrong.
+ * Regexes have RE2 syntax and semantics, as in Prometheus, and are anchored as Prometheus anchors
+ * them (`^(?:re)$`). They run on an RE2 engine (re2js), never on V8's backtracking one: a matcher
+ * comes from any read token, and `(a+)+b` over a long label value would hold the event loop for
+ * minutes.
+ */
 export function parseMatcher(text: string): Matcher | string {
   const m = /^([A-Za-z_][A-Za-z0-9_.]*)(=~|!~|!=|=)(.*)$/.exec(text);
   if (!m) return `${JSON.stringify(text)} is not label=value, label!=value, label=~regex or label!~regex`;
@@ -20,7 +28,7 @@ export function parseMatcher(text: string): Matcher | string {
   if (value.length >= 2 && value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
   if (op === "=~" || op === "!~") {
     try {
-      return { label: m[1] as string, op, value, re: new RegExp(`^(?:${value})$`) };
+      return { label: m[1] as string, op, value, re: RE2JS.compile(`^(?:${value})$`) };
     } catch (err) {
       return `${JSON.stringify(value)} is not a regular expression (${(err as Error).message})`;
     }

@@ -1,4 +1,5 @@
 import { ATTR, METRIC, type Metric } from "../../protocol/index.js";
+import { isoTime } from "../api/dates.js";
 import type { LatestMetrics, NodeMetrics, ResourceSnapshot } from "../history/latest.js";
 import type { MetricsHistory } from "../history/store.js";
 
@@ -20,7 +21,7 @@ export interface ContainerView {
   cpuCores: number | null;
   memory: { usageBytes: number | null; workingSetBytes: number | null; limitBytes: number | null };
   restarts: number | null;
-  sampledAt: string;
+  sampledAt: string | null;
 }
 
 /** A service: its containers on every node, summed. */
@@ -95,7 +96,7 @@ function view(n: NodeMetrics, id: string, c: ResourceSnapshot, cpu: Map<string, 
     cpuCores: cpu.get(`${n.hostname}\u0000${name}`) ?? null,
     memory: { usageBytes: value(METRIC.containerMemoryUsage), workingSetBytes: value(METRIC.containerMemoryWorkingSet), limitBytes: value(METRIC.containerMemoryLimit) },
     restarts: value(METRIC.containerRestarts),
-    sampledAt: new Date(c.time).toISOString(),
+    sampledAt: isoTime(c.time),
   };
 }
 

@@ -35,7 +35,8 @@ export function applyMetrics(prev: NodeState | undefined, env: EnvelopeOf<"metri
     bootId: env.agent.bootId,
     lastSeen: receivedAt,
   };
-  const stale = prev !== undefined && env.time <= prev.lastSampleTime;
+  // Ordering holds within one agent boot: a new boot (its clock set right, say) starts afresh.
+  const stale = prev !== undefined && prev.bootId === env.agent.bootId && env.time <= prev.lastSampleTime;
   if (!stale) next.lastSampleTime = env.time;
 
   const host = env.payload.resources.find((r) => resourceKind(r.resource) === "host");

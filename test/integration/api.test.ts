@@ -103,6 +103,13 @@ describe("collector API through real NATS: containers, services, tasks, auth, ab
     expect((anonymous.body.error as { code: string }).code).toBe("unauthorized");
   });
 
+  it("counts for a stack-limited token only the containers of its stacks in /api/v1/nodes", async () => {
+    const count = (body: Record<string, unknown>) => Object.fromEntries((body.nodes as { id: string; containers: number }[]).map((n) => [n.id, n.containers]));
+    expect(count((await get("/api/v1/nodes")).body)).toMatchObject({ a: 2, b: 1 });
+    expect(count((await get("/api/v1/nodes", SHOP)).body)).toMatchObject({ a: 2, b: 0 });
+    expect(((await get("/api/v1/nodes/b", SHOP)).body as { containers: number }).containers).toBe(0);
+  });
+
   it("answers 400 naming the field for an out-of-range parameter", async () => {
     const r = await get("/api/v1/containers?node=" + encodeURIComponent("bad node!"));
     expect(r.status).toBe(400);

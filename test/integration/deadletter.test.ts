@@ -74,4 +74,24 @@ describe("collector with bad messages", () => {
     expect(nodes.id).toBe("dl-node");
     expect((await fetch(`${collector.url}/healthz`)).status).toBe(200);
   });
+
+  it("dead-letters a message of nearly the server's max_payload, cut to fit, with its size and stream sequence", async () => {
+    const js = jetstream(nc);
+    const jsm = await jetstreamManager(nc);
+    const before = (await jsm.streams.info("VIGIE_DEADLETTER")).state.messages;
+    const maxPayload = nc.info?.max_payload ?? 1 << 20;
+    const big = new Uint8Array(maxPayload - 300).fill(0x7b); // "{{{{…": neither small nor JSON
+    const ack = await js.publish("vigie.v1.metrics.dl-node", big);
+    await waitFor("the big message dead-lettered", async () => (await jsm.streams.info("VIGIE_DEADLETTER")).state.messages === before + 1);
+    const m = await jsm.streams.getMessage("VIGIE_DEADLETTER", { seq: (await jsm.streams.info("VIGIE_DEADLETTER")).state.last_seq });
+    expect(m?.header.get("Vigie-Truncated")).toBe("true");
+    expect(m?.header.get("Vigie-Size")).toBe(String(big.byteLength));
+    expect(m?.header.get("Vigie-Stream-Seq")).toBe(String(ack.seq));
+    expect(m?.header.get("Vigie-Reason")).toBe("oversized");
+    expect(m!.data.byteLength).toBeLessThan(big.byteLength);
+    // Acked, not redelivered: the consumer has nothing pending, and the count is one message.
+    await waitFor("nothing pending", async () => (await jsm.consumers.info("VIGIE_METRICS", "vigie-collector")).num_ack_pending === 0);
+    const metrics = await (await fetch(`${collector.url}/metrics`)).text();
+    expect(metrics).toMatch(/vigie_ingest_dead_letters_total\{reason="oversized"\} 2/);
+  });
 });

@@ -85,4 +85,37 @@ describe("ingest acks", () => {
     expect(stored).toBe(300);
     await second.stop();
   });
+
+  it("gives up a message that fails every delivery after maxDeliveries, counts it, and goes on with the rest", async () => {
+    const node = "poison-node";
+    const js = jetstream(nc);
+    const stored: number[] = [];
+    let attempts = 0;
+    const ingest = new Ingest(nc, {
+      durable: "acks-poison",
+      maxMessageBytes: 1 << 20,
+      store: (env) => {
+        if (env.node.id !== node) return true;
+        if (env.agent.seq === 2) {
+          attempts++;
+          throw new Error("disk on fire");
+        }
+        stored.push(env.agent.seq);
+        return true;
+      },
+      now: Date.now,
+      log: testLog,
+      maxDeliveries: 3,
+    });
+    await ingest.start(["metrics"]);
+    for (let seq = 1; seq <= 3; seq++) await js.publish(subjectFor("metrics", node), encode({ ...envelope(seq), node: { id: node, hostname: node } }));
+    await waitFor("the poison message given up", () => ingest.stats.terminated === 1, 30_000);
+    await waitFor("the others stored", () => stored.length === 2);
+    expect(stored.sort()).toEqual([1, 3]);
+    expect(attempts).toBe(3);
+    await new Promise((r) => setTimeout(r, 1500));
+    // Terminated: never delivered again.
+    expect(attempts).toBe(3);
+    await ingest.stop();
+  });
 });

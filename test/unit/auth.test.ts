@@ -43,6 +43,11 @@ describe("parseTokensFile", () => {
   it("reads YAML entries with scopes and stacks", () => {
     expect(parseTokensFile(`tokens:\n  - { token: ${READER}, scope: read, stacks: [shop] }\n`)).toEqual([{ token: READER, scope: "read", stacks: ["shop"] }]);
   });
+  it("reads an expiry time, and refuses one that is not a date", () => {
+    expect(parseTokensFile(`tokens:\n  - { token: ${READER}, scope: read, expires: "2027-01-31T00:00:00Z" }\n`)[0]?.expires).toBe("2027-01-31T00:00:00Z");
+    expect(() => parseTokensFile(`tokens:\n  - { token: ${READER}, scope: read, expires: soon }\n`, "tokens.yaml")).toThrow(/tokens\.yaml: tokens\.0\.expires/);
+    expect(new TokenRegistry([{ token: READER, scope: "read", expires: "2027-01-31T00:00:00Z" }]).authenticate(READER)?.expires).toBe(Date.parse("2027-01-31T00:00:00Z"));
+  });
   it("names the entry and field at fault", () => {
     expect(() => parseTokensFile(`tokens:\n  - { token: ${READER}, scope: root }\n`, "tokens.yaml")).toThrow(/tokens\.yaml: tokens\.0\.scope/);
     expect(() => parseTokensFile("tokens:\n  - { token: short, scope: read }\n")).toThrow(/at least 16/);
@@ -89,6 +94,39 @@ describe("API authentication", () => {
     expect((await app(true).inject({ url: "/metrics" })).statusCode).toBe(401);
     expect((await app(true).inject({ url: "/metrics", headers: bearer(READER) })).statusCode).toBe(200);
     expect((await app(true).inject({ url: "/metrics", headers: bearer(SHOP) })).statusCode).toBe(403);
+  });
+
+  it.each([
+    "/metrics", "/%6detrics", "/%6D%65%74%72%69%63%73", "/metrics?x=1", "/%6detrics?format=text", "//metrics", "/./metrics", "/metrics/", "/api/../metrics",
+    "/metrics%00", "/METRICS", "/metrics;x", "/metrics#x", "/%2fmetrics", "/metrics%2f",
+  ])("judges %s on the route it reaches: never the exposition for a stack-limited token", async (url) => {
+    const res = await app(true).inject({ url, headers: bearer(SHOP) });
+    expect(res.statusCode).not.toBe(200);
+    expect([400, 401, 403, 404]).toContain(res.statusCode);
+    expect(res.json().error.code).toMatch(/^(forbidden|not_found|unauthorized|invalid_parameter)$/);
+    // Without a token the same paths are refused too.
+    expect((await app(true).inject({ url })).statusCode).not.toBe(200);
+  });
+
+  it("applies a route's scope under an encoded path, and keeps an encoded /healthz open", async () => {
+    expect((await app().inject({ method: "POST", url: "/api/v1/%73ilences", headers: bearer(READER) })).statusCode).toBe(403);
+    expect((await app().inject({ url: "/%68ealthz" })).statusCode).toBe(200);
+    expect((await app().inject({ url: "/api/v1/%71uery?metric=container.memory.usage" })).statusCode).toBe(401);
+  });
+
+  it("refuses a token past its expiry time, with 401", async () => {
+    let now = T0;
+    const api = buildApi({
+      tokens: new TokenRegistry([{ token: READER, scope: "read", name: "temp", expires: "2023-11-14T22:14:00Z" }]),
+      routes: [systemRoutes({ registry: new Registry(), health: () => ({ ok: true, details: {} }) })],
+      now: () => now,
+      metricsAuth: true,
+    });
+    expect((await api.inject({ url: "/metrics", headers: bearer(READER) })).statusCode).toBe(200);
+    now = Date.parse("2023-11-14T22:14:00Z");
+    const res = await api.inject({ url: "/metrics", headers: bearer(READER) });
+    expect(res.statusCode).toBe(401);
+    expect(res.json().error.message).toContain("expired");
   });
 
   it("never shows a stack-limited token the series of another stack", async () => {

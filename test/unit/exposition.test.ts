@@ -212,3 +212,29 @@ describe("ExpositionRenderer", () => {
     expect([formatValue(NaN), formatValue(Infinity), formatValue(-Infinity), formatValue(1e-7)]).toEqual(["NaN", "+Inf", "-Inf", "1e-7"]);
   });
 });
+
+describe("ExpositionRenderer with resources that differ only by dropped attributes", () => {
+  const twins = (order: string[]) => {
+    const latest = new LatestMetrics();
+    latest.apply({
+      schema: "vigie.v1", kind: "metrics", node: { id: "n1", hostname: "h" }, agent: { version: "t", bootId: "b", seq: 1 }, time: 1000,
+      payload: {
+        // Two containers of one name and image: the container id is no label of the exposition.
+        resources: order.map((id) => ({ resource: { "container.id": id, "container.name": "shop_web.1", "container.image.name": "shop/web" }, metrics: [{ name: "container.memory.usage", type: "updowncounter" as const, unit: "By", points: [p(id === "aaa" ? 1 : 2)] }] })),
+      },
+    });
+    const renderer = new ExpositionRenderer();
+    return { text: renderer.render(latest.nodes()), merged: renderer.lastMerged };
+  };
+
+  it("emits each name and label set once, keeping the same one whatever the message's order, and counts the rest", () => {
+    const a = twins(["aaa", "bbb"]);
+    const b = twins(["bbb", "aaa"]);
+    const series = a.text.split("\n").filter((l) => l && !l.startsWith("#")).map((l) => l.slice(0, l.lastIndexOf(" ")));
+    expect(new Set(series).size).toBe(series.length);
+    expect(a.text).toBe(b.text);
+    expect(family(a.text, "container_memory_usage_bytes")).toEqual(['container_memory_usage_bytes{node="h",node_id="n1",name="shop_web.1",image="shop/web"} 1']);
+    // One memory series and one container_last_seen were left out.
+    expect(a.merged).toBe(2);
+  });
+});

@@ -65,7 +65,7 @@ describe("ingest under random and mutated envelopes", () => {
         accepted++;
         expect(() => model.apply(result.value, 1_800_000_000_000 + i)).not.toThrow();
       } else {
-        expect(result.error.code).toMatch(/^(oversized|malformed_json|not_an_object|unsupported_version|unknown_kind|invalid|subject_mismatch)$/);
+        expect(result.error.code).toMatch(/^(oversized|malformed_json|not_an_object|unsupported_version|unknown_kind|invalid|subject_mismatch|too_large)$/);
         expect(result.error.message.length).toBeGreaterThan(0);
         codes.set(result.error.code, (codes.get(result.error.code) ?? 0) + 1);
       }

@@ -121,3 +121,32 @@ describe("decode", () => {
     expect(!r.ok && r.error.path).toBe("node.id");
   });
 });
+
+describe("decode bounds hostile messages", () => {
+  it("refuses seq 0 (agents number from 1) as invalid, naming the field", () => {
+    const r = decode(json({ ...valid(), agent: { version: "0.1.0", bootId: "b1", seq: 0 } }));
+    expect(!r.ok && [r.error.code, r.error.path]).toEqual(["invalid", "agent.seq"]);
+  });
+
+  it("refuses a metrics message past its bounds as too_large: points, attributes, resources", () => {
+    const v = valid() as Extract<Envelope, { kind: "metrics" }>;
+    const many = { ...v, payload: { resources: [{ resource: {}, metrics: [{ name: "m", type: "gauge", unit: "1", points: Array.from({ length: 10_001 }, () => ({ value: 1 })) }] }] } };
+    expect((decode(json(many)) as { error: { code: string } }).error.code).toBe("too_large");
+    const attrs = Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`k${i}`, i]));
+    const wide = { ...v, payload: { resources: [{ resource: attrs, metrics: [] }] } };
+    expect((decode(json(wide)) as { error: { code: string } }).error.code).toBe("too_large");
+    const spread = { ...v, payload: { resources: Array.from({ length: 2001 }, () => ({ resource: {}, metrics: [] })) } };
+    expect((decode(json(spread)) as { error: { code: string } }).error.code).toBe("too_large");
+    const total = { ...v, payload: { resources: Array.from({ length: 11 }, () => ({ resource: {}, metrics: [{ name: "m", type: "gauge", unit: "1", points: Array.from({ length: 10_000 }, () => ({ value: 1 })) }] })) } };
+    expect((decode(json(total), { maxBytes: 64 << 20 }) as { error: { code: string } }).error.code).toBe("too_large");
+  });
+
+  it("refuses a log record nested deeper than 16 levels as too_large", () => {
+    let body: unknown = "x";
+    for (let d = 0; d < 20; d++) body = { d: body };
+    const logs = { ...valid(), kind: "logs", payload: { records: [{ timeUnixNano: "1", severityNumber: 9, body, resource: {} }] } };
+    expect((decode(json(logs)) as { error: { code: string } }).error.code).toBe("too_large");
+    const flat = { ...logs, payload: { records: [{ timeUnixNano: "1", severityNumber: 9, body: { a: { b: 1 } }, resource: {} }] } };
+    expect(decode(json(flat)).ok).toBe(true);
+  });
+});

@@ -3,6 +3,7 @@ import { buildApi } from "../../collector/api/server.js";
 import { queryRoutes } from "../../collector/api/routes/query.js";
 import { MetricsHistory } from "../../collector/history/store.js";
 import { evaluateRange, parseMatcher } from "../../collector/history/query.js";
+import { TokenRegistry } from "../../collector/auth/tokens.js";
 import type { EnvelopeOf } from "../../protocol/index.js";
 
 const T0 = 1_700_000_000_000 - (1_700_000_000_000 % 60_000);
@@ -94,5 +95,35 @@ describe("evaluateRange", () => {
   it("leaves out steps without samples", () => {
     const src = { labels: { node: "a" }, forEach: (_f: number, _t: number, fn: (t: number, v: number) => void) => fn(25_000, 3) };
     expect(evaluateRange([src], { from: 0, to: 40_000, step: 10_000 })).toEqual([{ labels: { node: "a" }, points: [[30, 3]] }]);
+  });
+});
+
+describe("label matchers with regular expressions", () => {
+  it("runs a pattern that backtracks exponentially in V8 over a long value, in linear time (RE2)", () => {
+    // With a backtracking engine, ^(?:(a|aa)*b)$ over 200 a's does not finish in a lifetime.
+    const m = parseMatcher("node=~(a|aa)*b");
+    expect(typeof m).toBe("object");
+    const re = (m as Exclude<ReturnType<typeof parseMatcher>, string>).re!;
+    expect(re.test("a".repeat(200))).toBe(false);
+    expect(re.test(`${"a".repeat(200)}b`)).toBe(true);
+  });
+
+  it("anchors as Prometheus does: the whole value must match each alternative", () => {
+    const re = (parseMatcher("node=~a|b") as Exclude<ReturnType<typeof parseMatcher>, string>).re!;
+    expect([re.test("a"), re.test("b"), re.test("ab"), re.test("xa")]).toEqual([true, true, false, false]);
+  });
+
+  it("refuses what RE2 does not have (back-references, look-arounds) as a bad parameter", async () => {
+    for (const bad of ["(a)\\1", "(?=a)a", "a{1001}"]) expect(typeof parseMatcher(`node=~${bad}`)).toBe("string");
+  });
+
+  it("a stack-limited token's hostile regex answers at once over many series", async () => {
+    const history = new MetricsHistory(":memory:", { now: () => T0 + 60_000, windowMs: 600_000 });
+    for (let i = 0; i < 50; i++) history.append(env("a".repeat(200) + i, 1, T0 + 50_000, 1, 1, i % 2 ? "shop" : "blog"));
+    const app = buildApi({ tokens: new TokenRegistry([{ token: "shop-token-0123456789", scope: "read", stacks: ["shop"] }]), routes: [queryRoutes({ history, now: () => T0 + 60_000 })] });
+    const res = await app.inject({ url: `/api/v1/query?metric=container.memory.usage&match[]=${encodeURIComponent("node=~(a|aa)*b")}`, headers: { authorization: "Bearer shop-token-0123456789" } });
+    expect(res.statusCode).toBe(200);
+    expect(res.json().results).toEqual([]);
+    history.close();
   });
 });

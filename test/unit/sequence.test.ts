@@ -32,3 +32,39 @@ describe("sequence accounting", () => {
     expect(s.above).toEqual([]);
   });
 });
+
+describe("sequence accounting under hostile numbers", () => {
+  it("restarts counting after a jump no agent could make, instead of reporting 9e15 missing", () => {
+    const s = emptySequence();
+    observeSequence(s, 1);
+    observeSequence(s, 2);
+    expect(observeSequence(s, Number.MAX_SAFE_INTEGER - 1)).toBe(true);
+    expect(missingCount(s)).toBe(0);
+    expect(s.restarts).toBe(1);
+    expect(observeSequence(s, Number.MAX_SAFE_INTEGER)).toBe(true);
+    expect(observeSequence(s, Number.MAX_SAFE_INTEGER)).toBe(false);
+    expect(missingCount(s)).toBe(0);
+  });
+
+  it("does the same when the first number seen is huge, and still counts an ordinary gap", () => {
+    const s = emptySequence();
+    observeSequence(s, 2 ** 52);
+    expect(missingCount(s)).toBe(0);
+    observeSequence(s, 2 ** 52 + 3);
+    expect(missingCount(s)).toBe(2);
+  });
+
+  it("keeps given-up holes as missing", () => {
+    const s = emptySequence();
+    observeSequence(s, 1);
+    for (let i = 0; i <= 10_000; i++) observeSequence(s, 10 + i * 2);
+    // Holes 2..9 were given up to bound memory; they stay missing.
+    expect(s.lost).toBe(8);
+    expect(missingCount(s)).toBe(8 + (s.highest - s.watermark - s.above.length));
+  });
+
+  it("caps a state stored by an older version that holds a huge jump", () => {
+    expect(missingCount({ watermark: 2, above: [9e15], received: 3, duplicates: 0, highest: 9e15 })).toBe(0);
+    expect(missingCount({ watermark: 2, above: [6], received: 3, duplicates: 0, highest: 6 })).toBe(3);
+  });
+});

@@ -1,6 +1,7 @@
 import { canSeeStack, type Principal } from "../../auth/tokens.js";
 import type { ClusterModel, ContainerFilter } from "../../model/index.js";
 import { ApiError } from "../errors.js";
+import { NEXT, page, PAGE_PARAMS, type PageQuery } from "../paging.js";
 import type { RouteModule } from "../server.js";
 
 export interface ContainerRoutesDeps {
@@ -21,7 +22,7 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
       (!f.service || c.swarmService === f.service || c.service === f.service);
 
   return (app) => {
-    app.get<{ Querystring: { node?: string; stack?: string; service?: string } }>(
+    app.get<{ Querystring: { node?: string; stack?: string; service?: string } & PageQuery }>(
       "/api/v1/containers",
       {
         schema: {
@@ -30,24 +31,30 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
           querystring: {
             type: "object",
             additionalProperties: false,
-            properties: { node: { ...NAME, description: "Hostname or node id" }, stack: { ...NAME, description: "Swarm stack (service.namespace)" }, service: { ...NAME, description: "Swarm service (stack_name) or service name" } },
+            properties: { node: { ...NAME, description: "Hostname or node id" }, stack: { ...NAME, description: "Swarm stack (service.namespace)" }, service: { ...NAME, description: "Swarm service (stack_name) or service name" }, ...PAGE_PARAMS },
           },
-          response: { 200: { type: "object", properties: { containers: { type: "array", items: CONTAINER_VIEW } } } },
+          response: { 200: { type: "object", properties: { containers: { type: "array", items: CONTAINER_VIEW }, next: NEXT } } },
         },
       },
-      async (req) => ({ containers: deps.model.containers(where(req.principal, req.query)) }),
+      async (req) => {
+        const { items, next } = page(deps.model.containers(where(req.principal, req.query)), req.query);
+        return { containers: items, next };
+      },
     );
 
-    app.get<{ Querystring: { stack?: string } }>(
+    app.get<{ Querystring: { stack?: string } & PageQuery }>(
       "/api/v1/services",
       {
         schema: {
           summary: "Services with running and healthy replicas, CPU and memory summed over their containers",
           tags: ["cluster"],
-          querystring: { type: "object", additionalProperties: false, properties: { stack: { ...NAME, description: "Swarm stack" } } },
+          querystring: { type: "object", additionalProperties: false, properties: { stack: { ...NAME, description: "Swarm stack" }, ...PAGE_PARAMS } },
         },
       },
-      async (req) => ({ services: deps.model.services(where(req.principal, req.query)) }),
+      async (req) => {
+        const { items, next } = page(deps.model.services(where(req.principal, req.query)), req.query);
+        return { services: items, next };
+      },
     );
 
     app.get<{ Params: { name: string } }>(
@@ -68,16 +75,19 @@ export function containerRoutes(deps: ContainerRoutesDeps): RouteModule {
       },
     );
 
-    app.get<{ Querystring: { node?: string; stack?: string; service?: string } }>(
+    app.get<{ Querystring: { node?: string; stack?: string; service?: string } & PageQuery }>(
       "/api/v1/tasks",
       {
         schema: {
           summary: "Swarm tasks (service, slot, node, state) as seen through their containers",
           tags: ["cluster"],
-          querystring: { type: "object", additionalProperties: false, properties: { node: NAME, stack: NAME, service: NAME } },
+          querystring: { type: "object", additionalProperties: false, properties: { node: NAME, stack: NAME, service: NAME, ...PAGE_PARAMS } },
         },
       },
-      async (req) => ({ tasks: deps.model.tasks(where(req.principal, req.query)) }),
+      async (req) => {
+        const { items, next } = page(deps.model.tasks(where(req.principal, req.query)), req.query);
+        return { tasks: items, next };
+      },
     );
   };
 }

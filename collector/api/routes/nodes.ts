@@ -1,9 +1,13 @@
 import type { ClusterModel, NodeSummary } from "../../model/index.js";
 import { ApiError } from "../errors.js";
+import { isoTime } from "../dates.js";
+import { NEXT, page, PAGE_PARAMS, type PageQuery } from "../paging.js";
+import { canSeeStack, type Principal } from "../../auth/tokens.js";
+import { ATTR } from "../../../protocol/index.js";
 import type { RouteModule } from "../server.js";
 
 export interface NodeRoutesDeps {
-  model: Pick<ClusterModel, "nodes" | "node" | "accounting">;
+  model: Pick<ClusterModel, "nodes" | "node" | "accounting" | "latest">;
   now: () => number;
 }
 
@@ -13,7 +17,7 @@ const NODE_VIEW = {
     id: { type: "string" },
     hostname: { type: "string" },
     status: { type: "string", enum: ["up", "stale", "down"] },
-    lastSeen: { type: "string", format: "date-time" },
+    lastSeen: { type: ["string", "null"], format: "date-time" },
     lastSeenSecondsAgo: { type: "number" },
     intervalSeconds: { type: ["number", "null"] },
     sampledAt: { type: ["string", "null"] },
@@ -27,35 +31,48 @@ const NODE_VIEW = {
 
 /** /api/v1/nodes[/{id}]: every node the agents reported, with its status (up, stale, down). */
 export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
-  const view = ({ node: n, status, intervalMs, containers }: NodeSummary, now: number) => ({
+  // A stack-limited token counts only the containers of its stacks.
+  const containerCount = (nodeId: string, total: number, p: Principal) => {
+    const metrics = deps.model.latest.get(nodeId);
+    if (!metrics || p.stacks === undefined) return total;
+    let n = 0;
+    for (const c of metrics.containers.values()) {
+      const stack = c.resource[ATTR.serviceNamespace];
+      if (canSeeStack(p, stack === undefined ? undefined : String(stack))) n++;
+    }
+    return n;
+  };
+  const view = ({ node: n, status, intervalMs, containers }: NodeSummary, now: number, p: Principal) => ({
     id: n.id,
     hostname: n.hostname,
     status,
-    lastSeen: new Date(n.lastSeen).toISOString(),
+    lastSeen: isoTime(n.lastSeen),
     lastSeenSecondsAgo: Math.max(0, Math.round((now - n.lastSeen) / 100) / 10),
     intervalSeconds: intervalMs !== undefined ? intervalMs / 1000 : null,
-    sampledAt: n.lastSampleTime ? new Date(n.lastSampleTime).toISOString() : null,
+    sampledAt: n.lastSampleTime ? isoTime(n.lastSampleTime) : null,
     agent: { version: n.agentVersion, bootId: n.bootId },
     cpu: n.cpu ?? null,
     memory: n.memory ?? null,
-    containers,
+    containers: containerCount(n.id, containers, p),
     messages: deps.model.accounting(n.id),
   });
   return (app) => {
-    app.get<{ Querystring: { status?: string } }>(
+    app.get<{ Querystring: { status?: string } & PageQuery }>(
       "/api/v1/nodes",
       {
         schema: {
           summary: "Nodes, with their status (up, stale after 3 missed intervals, down after a configurable silence)",
           tags: ["cluster"],
-          querystring: { type: "object", additionalProperties: false, properties: { status: { type: "string", enum: ["up", "stale", "down"], description: "Only nodes in this status" } } },
-          response: { 200: { type: "object", properties: { nodes: { type: "array", items: NODE_VIEW } } } },
+          querystring: { type: "object", additionalProperties: false, properties: { status: { type: "string", enum: ["up", "stale", "down"], description: "Only nodes in this status" }, ...PAGE_PARAMS } },
+          response: { 200: { type: "object", properties: { nodes: { type: "array", items: NODE_VIEW }, next: NEXT } } },
         },
       },
       async (req) => {
         const now = deps.now();
-        const nodes = deps.model.nodes(now).map((n) => view(n, now));
-        return { nodes: req.query.status ? nodes.filter((n) => n.status === req.query.status) : nodes };
+        const all = deps.model.nodes(now);
+        const wanted = req.query.status ? all.filter((n) => n.status === req.query.status) : all;
+        const { items, next } = page(wanted, req.query);
+        return { nodes: items.map((n) => view(n, now, req.principal)), next };
       },
     );
     app.get<{ Params: { id: string } }>(
@@ -72,7 +89,7 @@ export function nodeRoutes(deps: NodeRoutesDeps): RouteModule {
         const now = deps.now();
         const n = deps.model.node(req.params.id, now);
         if (!n) throw new ApiError("not_found", `no node with id or hostname ${JSON.stringify(req.params.id)}`, "id");
-        return view(n, now);
+        return view(n, now, req.principal);
       },
     );
   };

@@ -118,7 +118,8 @@ function matchers(q: Common, principal: Principal): (labels: Record<string, stri
     if (typeof m === "string") throw new ApiError("invalid_parameter", `match[]: ${m}`, "match[]");
     list.push(m);
   }
-  return (labels) => matchesAll(labels, list) && canSeeStack(principal, labels["service.namespace"]);
+  // The token's stacks first: a matcher never runs over a series the token may not see.
+  return (labels) => canSeeStack(principal, labels["service.namespace"]) && matchesAll(labels, list);
 }
 
 function selectMemory(history: MetricsHistory, q: Common, principal: Principal, max: number): SeriesSource[] {
@@ -126,7 +127,7 @@ function selectMemory(history: MetricsHistory, q: Common, principal: Principal, 
   const out: SeriesSource[] = [];
   for (const s of history.select(q.metric)) {
     if (!ok(s.labels)) continue;
-    if (out.length >= max) throw new ApiError("too_many_series", `the matchers select more than ${max} series; narrow them or aggregate`, "match[]");
+    if (out.length >= max) throw new ApiError("too_many_series", `the matchers select more than ${max} series (series are selected before any aggregation); narrow the matchers`, "match[]");
     out.push({ labels: s.labels, forEach: (from, to, fn) => s.ring.forEach(from, to, fn) });
   }
   return out;
@@ -136,7 +137,7 @@ function selectMemory(history: MetricsHistory, q: Common, principal: Principal, 
 function selectStored(history: MetricsHistory, q: Common, principal: Principal, max: number, from: number, to: number): SeriesSource[] {
   const ok = matchers(q, principal);
   const stored = history.storedSeries(q.metric).filter((s) => ok(s.labels));
-  if (stored.length > max) throw new ApiError("too_many_series", `the matchers select more than ${max} series; narrow them or aggregate`, "match[]");
+  if (stored.length > max) throw new ApiError("too_many_series", `the matchers select more than ${max} series (series are selected before any aggregation); narrow the matchers`, "match[]");
   const rollups = history.rollups(stored.map((s) => s.id), from - MINUTE_MS, to);
   const memory = new Map<string, ReturnType<MetricsHistory["select"]> extends Iterable<infer S> ? S : never>();
   for (const s of history.select(q.metric)) memory.set(s.key, s);
