@@ -78,7 +78,7 @@ export class Periodic {
     try {
       task = this.task(controller.signal);
     } catch (err) {
-      task = Promise.reject(err);
+      task = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
     const settled = task.then(
       () => undefined,
