@@ -1,5 +1,5 @@
 import { execFileSync, spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
@@ -38,8 +38,9 @@ describe("a container's die event across an agent killed with SIGKILL", () => {
     nats = await startNats();
     nc = await connect({ servers: nats.url });
     await ensureStreams(await jetstreamManager(nc), { maxAgeMs: 600_000, maxBytes: -1, replicas: 1 });
-    // The agent as users run it: the CLI, compiled.
-    built = mkdtempSync(path.join(tmpdir(), "vigie-events-kill-build-"));
+    // The agent as users run it: the CLI, compiled (inside the checkout, where its packages are found).
+    mkdirSync(path.join(ROOT, "dist"), { recursive: true });
+    built = mkdtempSync(path.join(ROOT, "dist", "test-events-kill-"));
     execFileSync(path.join(ROOT, "node_modules/.bin/tsc"), ["-p", "tsconfig.build.json", "--outDir", built, "--sourceMap", "false"], { cwd: ROOT, stdio: ["ignore", "ignore", "inherit"] });
     dataDir = mkdtempSync(path.join(tmpdir(), "vigie-events-kill-"));
   }, 300_000);
@@ -71,7 +72,11 @@ describe("a container's die event across an agent killed with SIGKILL", () => {
     child.stderr?.on("data", (b: Buffer) => (stderr += b.toString()));
     agent = child;
     const url = `http://127.0.0.1:${port}`;
-    await waitFor(`the agent's /healthz (${stderr})`, async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok, 30_000, 100);
+    try {
+      await waitFor("the agent's /healthz", async () => (await fetch(`${url}/healthz`).catch(() => undefined))?.ok, 30_000, 100);
+    } catch (err) {
+      throw new Error(`${(err as Error).message}; agent said: ${stderr.slice(-2000)}`);
+    }
     return { child, url };
   }
 
