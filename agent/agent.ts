@@ -1,18 +1,18 @@
 import path from "node:path";
-import { pointCount, type ResourceMetrics } from "../protocol/index.js";
 import { ATTR } from "../protocol/index.js";
-import { inSpan, Periodic, serveRoutes, type Logger, VIGIE_VERSION } from "../lib/index.js";
+import { serveRoutes, type Logger, VIGIE_VERSION } from "../lib/index.js";
 import { HostSource, type HostFilters } from "./host/index.js";
-import { ContainerSource, dockerApi } from "./containers/index.js";
+import { ContainerSource, DockerEngine, dockerApi } from "./containers/index.js";
 import { CheckRunner, dockerTargets, type CheckConfigInput, type CheckTarget } from "./checks/index.js";
 import { swarmIdentity } from "./identity/swarm.js";
 import { resolveIdentity, type NodeIdentity } from "./identity/identity.js";
 import { NatsLink } from "./publish/connection.js";
-import { Outbox } from "./publish/outbox.js";
+import { EnvelopeEmitter } from "./publish/emitter.js";
 import { Publisher } from "./publish/publisher.js";
 import { Spool } from "./publish/spool.js";
+import { SamplingLoop } from "./sampling.js";
 import { createAgentMetrics, type AgentMetrics } from "./selfmetrics.js";
-import type { MetricSource } from "./source.js";
+import type { MetricSource, Source } from "./source.js";
 
 export const AGENT_VERSION = VIGIE_VERSION;
 
@@ -35,8 +35,9 @@ export interface AgentOptions {
   host?: HostFilters;
   spoolMaxBytes: number;
   /**
-   * A message not acknowledged by JetStream this long after it was made is written to the disk
-   * spool (and every waiting one at shutdown). Default 1 s; 0 writes each message before sending.
+   * A metrics or status message not acknowledged by JetStream this long after it was made is
+   * written to the disk spool (and every waiting one at shutdown). Default 1 s; 0 writes each
+   * message before sending. Events and logs are always written before sending (`publish/emitter.ts`).
    */
   spoolWriteAfterMs?: number;
   nodeId?: string;
@@ -61,10 +62,15 @@ export interface AgentOptions {
 export interface Agent {
   identity: NodeIdentity;
   url: string;
-  outbox: Outbox;
+  /** The one way out every source hands its records to (`emit(kind, payload, time)`). */
+  emitter: EnvelopeEmitter;
+  /** The same object as `emitter` (its `lastSeq` is read by tests of the pipeline). */
+  outbox: EnvelopeEmitter;
   publisher: Publisher;
   spool: Spool;
   metrics: AgentMetrics;
+  /** The Docker engine port every part shares (undefined without Docker). */
+  docker: DockerEngine | undefined;
   /** The status checks of this node. */
   checks: CheckRunner;
   /** Runs one sampling cycle now (the periodic loop does it every interval). */
@@ -74,7 +80,7 @@ export interface Agent {
 
 export async function startAgent(options: AgentOptions): Promise<Agent> {
   const log = options.log;
-  const docker = options.dockerSocket === false ? undefined : dockerApi({ socketPath: options.dockerSocket });
+  const docker = options.dockerSocket === false ? undefined : new DockerEngine(dockerApi({ socketPath: options.dockerSocket }));
   const identity = await resolveIdentity({
     hostRoot: options.hostRoot,
     nodeId: options.nodeId,
@@ -82,66 +88,38 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     swarm: docker ? () => swarmIdentity(docker) : undefined,
   });
   const resource = { [ATTR.hostName]: identity.hostname, [ATTR.nodeId]: identity.nodeId };
-  const sources: MetricSource[] = [new HostSource({ ...options.host, hostRoot: options.hostRoot, resource })];
 
-  const checks = new CheckRunner({
-    checks: options.checks,
-    listTargets: options.checkTargets ?? (options.dockerSocket === false ? false : dockerTargets({ socketPath: options.dockerSocket })),
-    concurrency: options.checkConcurrency,
-    publish: (payload, time) => outbox.send("status", payload, time),
-    log,
-  });
+  // The way out: spool (disk), publisher (JetStream), and the emitter in front of them.
   const spool = await Spool.open(path.join(options.dataDir, "agent", "spool"), options.spoolMaxBytes, { writeAfterMs: options.spoolWriteAfterMs });
   const publisher = new Publisher(spool, log);
-  const outbox = new Outbox({ nodeId: identity.nodeId, hostname: identity.hostname, version: AGENT_VERSION }, spool, publisher);
+  const emitter = new EnvelopeEmitter({ nodeId: identity.nodeId, hostname: identity.hostname, version: AGENT_VERSION }, spool, publisher);
   const link = new NatsLink({ url: options.natsUrl, name: `vigie-agent-${identity.hostname}` }, publisher, log);
+  if (spool.size > 0) log.info({ messages: spool.size }, "spool holds messages from an earlier run; they go first");
+
+  // The sources: each is handed the emitter at start and knows nothing behind it.
+  const metricSources: MetricSource[] = [new HostSource({ ...options.host, hostRoot: options.hostRoot, resource })];
   const containers = docker
     ? new ContainerSource({
-        api: docker,
+        engine: docker,
         hostRoot: options.hostRoot,
         resource,
         log,
         // The safety-net list (and the OOM kill counts read with it) once a minute, whatever the interval.
         listEveryCycles: Math.max(1, Math.round(60_000 / options.intervalMs)),
-        // Events go out at once, not at the next cycle: their own message, spooled like the rest.
-        onEvents: (events) => {
-          outbox.send("events", { events }, Date.now()).catch((err: unknown) => log.error({ err: (err as Error).message }, "cannot spool events"));
-        },
       })
     : undefined;
-  if (containers) sources.push(containers);
-  const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected, () => containers?.dockerUp);
-  if (spool.size > 0) log.info({ messages: spool.size }, "spool holds messages from an earlier run; they go first");
+  if (containers) metricSources.push(containers);
+  const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected, () => docker?.up);
+  const sampling = new SamplingLoop({ intervalMs: options.intervalMs, sources: metricSources, metrics, log, spanAttributes: { "host.name": identity.hostname, "node.id": identity.nodeId } });
+  const checks = new CheckRunner({
+    checks: options.checks,
+    listTargets: options.checkTargets ?? (docker ? dockerTargets(docker) : false),
+    concurrency: options.checkConcurrency,
+    log,
+  });
+  // Started in this order, stopped in the reverse one: the events stream outlives the sampling loop.
+  const sources: Source[] = [...(containers ? [containers] : []), sampling, checks];
 
-  // One trace per cycle: sample here, publish in the publisher, ingest and store in the collector.
-  const cycle = (signal: AbortSignal) => inSpan("vigie.sample", { "host.name": identity.hostname, "node.id": identity.nodeId }, () => sampleCycle(signal));
-
-  async function sampleCycle(signal: AbortSignal): Promise<void> {
-    const end = metrics.cycleDuration.startTimer();
-    const time = Date.now();
-    const results = await Promise.allSettled(sources.map((s) => s.sample(signal)));
-    const resources: ResourceMetrics[] = [];
-    results.forEach((r, i) => {
-      const name = (sources[i] as MetricSource).name;
-      if (r.status === "fulfilled") {
-        resources.push(...r.value);
-        metrics.samples.inc({ source: name }, r.value.reduce((n, rm) => n + pointCount(rm), 0));
-      } else {
-        metrics.sourceErrors.inc({ source: name });
-        log.warn({ source: name, err: (r.reason as Error).message }, "source failed this cycle");
-      }
-    });
-    // Whether a container absent from this message has gone (the engine answered), or is not known this cycle.
-    const containersComplete = containers ? results[sources.indexOf(containers)]?.status === "fulfilled" && containers.complete : undefined;
-    await outbox.send("metrics", containersComplete === undefined ? { resources } : { resources, containersComplete }, time);
-    metrics.cycles.inc();
-    end();
-  }
-
-  const loop = new Periodic(
-    { name: "sampling", intervalMs: options.intervalMs, reuseSignal: true, onError: (err) => log.error({ err: (err as Error).message }, "sampling cycle failed") },
-    cycle,
-  );
   const http = await serveRoutes(options.listen, {
     "/healthz": (_req, res) => {
       res.writeHead(200, { "content-type": "application/json" }).end(
@@ -153,28 +131,26 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body);
     },
   });
-  loop.start();
-  containers?.start();
-  checks.start();
+  for (const source of sources) source.start(emitter);
   log.info({ node: identity, url: http.url, intervalMs: options.intervalMs }, "agent started");
 
   return {
     identity,
     url: http.url,
-    outbox,
+    emitter,
+    outbox: emitter,
     publisher,
     spool,
     metrics,
+    docker,
     checks,
-    sampleNow: () => loop.tick(),
+    sampleNow: () => sampling.sampleNow(),
     async stop() {
-      await loop.stop();
-      await checks.stop();
+      for (const source of [...sources].reverse()) await source.stop();
       await publisher.flush(2000);
       await publisher.stop();
       await spool.close(); // what NATS did not take goes to disk, first out at the next start
       await link.close();
-      await Promise.all(sources.map(async (s) => s.close?.()));
       await http.close();
       log.info("agent stopped");
     },

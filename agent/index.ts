@@ -1,3 +1,4 @@
-/** The per-node agent: samples the host (and later containers, checks, logs) and publishes over JetStream. */
+/** The per-node agent: samples the host, containers and checks, and publishes over JetStream through one emitter. */
 export { startAgent, AGENT_VERSION, type Agent, type AgentOptions } from "./agent.js";
-export type { MetricSource } from "./source.js";
+export type { Emitter, MetricSample, MetricSource, PayloadOf, Source } from "./source.js";
+export { DURABILITY } from "./publish/emitter.js";

@@ -1,3 +1,5 @@
+import { z } from "zod";
+
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /**
@@ -16,6 +18,38 @@ export function parseDuration(text: string | number): number | undefined {
     matched = re.lastIndex;
   }
   return matched === s.length && matched > 0 ? total : undefined;
+}
+
+export interface DurationSchemaOptions {
+  /** Smallest accepted value, ms. Default 0. */
+  min?: number;
+  /** Largest accepted value, ms. Default: none. */
+  max?: number;
+}
+
+/**
+ * The one zod schema of a duration in Vigie's configuration and labels: `10s`, `5m`, `1h30m`,
+ * `7d`, or a number of milliseconds, → milliseconds. The message says what was given, for the
+ * places (labels) whose error path does not show the value.
+ */
+export function durationSchema(options: DurationSchemaOptions = {}) {
+  const min = options.min ?? 0;
+  return z.union([z.string(), z.number()]).transform((v, ctx) => {
+    const ms = parseDuration(v);
+    if (ms === undefined) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `expected a duration such as 500ms, 10s, 5m, 1h or 7d, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    if (ms < min) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${formatDuration(min)}, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    if (options.max !== undefined && ms > options.max) {
+      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at most ${formatDuration(options.max)}, got ${JSON.stringify(v)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
 }
 
 export function formatDuration(ms: number): string {

@@ -7,3 +7,4 @@ export * from "./http.js";
 export * from "./tracing.js";
 export * from "./version.js";
 export * from "./open-files.js";
+export * from "./backoff.js";

@@ -29,11 +29,20 @@ export interface PeriodicOptions {
  * The one shape of every periodic loop in Vigie (sampling, probing, evaluation, flushing):
  * never overlaps itself, bounds each run by a timeout, counts errors without dying, does not
  * keep the process alive, and `stop()` waits for the run in flight.
+ *
+ * A run past its timeout has its signal aborted and is reported at once, but the loop does not
+ * start another until the abandoned one has really ended: ticks meanwhile are counted as
+ * overlaps. A task that ignored its signal would otherwise pile up runs, each holding files,
+ * sockets and memory, behind the loop's back. Tasks should honour the signal so that an
+ * abandoned run ends soon after its timeout.
  */
 export class Periodic {
   readonly stats: PeriodicStats = { runs: 0, errors: 0, timeouts: 0, overlaps: 0, lastDurationMs: 0 };
   private timer: NodeJS.Timeout | undefined;
-  private inFlight: Promise<void> | undefined;
+  /** Until the task itself has settled, timed out or not. */
+  private busy: Promise<void> | undefined;
+  /** Until the run is over for its callers: done, failed or timed out. */
+  private current: Promise<void> | undefined;
   private stopped = false;
   private readonly now: () => number;
   private shared: AbortController | undefined;
@@ -47,31 +56,75 @@ export class Periodic {
 
   start(): void {
     this.stopped = false;
-    // tick() never rejects: errors are counted and reported inside runOnce.
+    // tick() never rejects: errors are counted and reported inside it.
     if (this.options.runAtStart ?? true) void this.tick();
     this.timer = setInterval(() => void this.tick(), this.options.intervalMs);
     this.timer.unref();
   }
 
-  /** Runs the task now unless a run is in flight; resolves when this run ends. */
+  /**
+   * Runs the task now unless a run is in flight (or an abandoned one has not ended yet);
+   * resolves when this run ends or times out.
+   */
   tick(): Promise<void> {
     if (this.stopped) return Promise.resolve();
-    if (this.inFlight) {
+    if (this.busy) {
       this.stats.overlaps++;
-      return this.inFlight;
+      return this.current ?? this.busy;
     }
-    const run = this.runOnce().finally(() => {
-      this.inFlight = undefined;
+    const started = this.now();
+    const controller = this.controller();
+    let task: Promise<void>;
+    try {
+      task = this.task(controller.signal);
+    } catch (err) {
+      task = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const settled = task.then(
+      () => undefined,
+      () => undefined,
+    );
+    const clear = () => {
+      if (this.busy !== settled) return;
+      this.busy = undefined;
+      this.current = undefined;
+    };
+    this.busy = settled;
+    // A finished run frees the loop before its callers resume; an abandoned one when it ends.
+    const current = this.watch(task, controller, started).then((timedOut) => {
+      if (timedOut) void settled.then(clear);
+      else clear();
     });
-    this.inFlight = run;
-    return run;
+    this.current = current;
+    return current;
   }
 
+  /**
+   * Stops the timer and waits for the run in flight. A run already abandoned is waited for at most
+   * one more timeout: shutdown must not hang on a task that ignores its signal.
+   */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
-    await this.inFlight;
+    const busy = this.busy;
+    if (!busy) return;
+    await this.current;
+    if (!this.busy) return;
+    let timer: NodeJS.Timeout | undefined;
+    const gaveUp = await Promise.race([
+      busy.then(() => false),
+      new Promise<boolean>((resolve) => {
+        timer = setTimeout(() => resolve(true), this.timeoutMs());
+        timer.unref();
+      }),
+    ]);
+    clearTimeout(timer);
+    if (gaveUp) this.options.onError?.(new Error(`${this.options.name} run still going at stop, ${this.timeoutMs()} ms after it was abandoned`), this.options.name);
+  }
+
+  private timeoutMs(): number {
+    return this.options.timeoutMs ?? this.options.intervalMs;
   }
 
   private controller(): AbortController {
@@ -80,23 +133,23 @@ export class Periodic {
     return this.shared;
   }
 
-  private async runOnce(): Promise<void> {
-    const started = this.now();
-    const controller = this.controller();
-    const timeoutMs = this.options.timeoutMs ?? this.options.intervalMs;
+  /** Reports the run: its error, or its timeout (then its signal is aborted); true when it timed out. */
+  private async watch(task: Promise<void>, controller: AbortController, started: number): Promise<boolean> {
+    const timeoutMs = this.timeoutMs();
     let timeout: NodeJS.Timeout | undefined;
     const timedOut = new Promise<"timeout">((resolve) => {
       timeout = setTimeout(() => resolve("timeout"), timeoutMs);
       timeout.unref();
     });
     try {
-      const outcome = await Promise.race([this.task(controller.signal).then(() => "done" as const), timedOut]);
+      const outcome = await Promise.race([task.then(() => "done" as const), timedOut]);
       if (outcome === "timeout") {
         this.stats.timeouts++;
         if (this.shared === controller) this.shared = undefined;
         const err = new Error(`${this.options.name} run exceeded ${timeoutMs} ms`);
         controller.abort(err);
         this.options.onError?.(err, this.options.name);
+        return true;
       }
     } catch (err) {
       this.stats.errors++;
@@ -106,5 +159,6 @@ export class Periodic {
       this.stats.runs++;
       this.stats.lastDurationMs = this.now() - started;
     }
+    return false;
   }
 }

@@ -1,27 +1,12 @@
 import { z } from "zod";
-import { parseDuration } from "../../lib/index.js";
+import { durationSchema } from "../../lib/index.js";
 import { compileConditions, type CompiledCondition } from "./conditions.js";
 import { DEFAULT_THRESHOLDS } from "./thresholds.js";
 
 /** Defaults of a check, the same for the config file and for labels. */
 export const CHECK_DEFAULTS = { intervalMs: 30_000, timeoutMs: 10_000, method: "GET" } as const;
 
-const duration = (min: number, fallback: string) =>
-  z
-    .union([z.string(), z.number()])
-    .default(fallback)
-    .transform((v, ctx) => {
-      const ms = parseDuration(v);
-      if (ms === undefined) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `${JSON.stringify(v)} is not a duration such as 500ms, 10s or 5m` });
-        return z.NEVER;
-      }
-      if (ms < min) {
-        ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${min} ms` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+const duration = (min: number, fallback: string) => z.union([z.string(), z.number()]).default(fallback).pipe(durationSchema({ min }));
 
 /**
  * One check of the `checks:` section of the configuration (endpoints outside containers), also

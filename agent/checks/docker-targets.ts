@@ -1,12 +1,8 @@
-import { EngineClient } from "../containers/engine-client.js";
+import type { DockerEngine } from "../containers/engine.js";
 import type { CheckTarget } from "./labels.js";
 import { LABEL_PREFIX } from "./labels.js";
 
 export interface DockerTargetsOptions {
-  /** Default `/var/run/docker.sock`. */
-  socketPath?: string;
-  /** Per-request timeout, ms. Default 5 s. */
-  timeoutMs?: number;
   /** How long a Swarm service's labels are remembered, ms. Default 60 s. */
   serviceCacheMs?: number;
   now?: () => number;
@@ -16,10 +12,10 @@ export interface DockerTargetsOptions {
  * Lists the running containers of the local engine as check targets. A Swarm task's container
  * also takes the `vigie.check.*` labels of its service (the container's own labels win); only
  * managers can read services, so on workers put the labels on the containers
- * (`deploy`-level labels stay on the service).
+ * (`deploy`-level labels stay on the service). Asks through the agent's engine port: its
+ * circuit breaker is the containers source's, and a list asked for by both at once is made once.
  */
-export function dockerTargets(options: DockerTargetsOptions = {}): () => Promise<CheckTarget[]> {
-  const engine = new EngineClient({ socketPath: options.socketPath, timeoutMs: options.timeoutMs });
+export function dockerTargets(engine: DockerEngine, options: DockerTargetsOptions = {}): () => Promise<CheckTarget[]> {
   const now = options.now ?? Date.now;
   const services = new Map<string, { at: number; labels: Record<string, string> }>();
 
@@ -28,17 +24,17 @@ export function dockerTargets(options: DockerTargetsOptions = {}): () => Promise
     if (cached && now() - cached.at < (options.serviceCacheMs ?? 60_000)) return cached.labels;
     let labels: Record<string, string> = {};
     try {
-      const spec = (await engine.get<{ Spec?: { Labels?: Record<string, string> } }>(`/services/${encodeURIComponent(id)}`)).Spec;
+      const spec = (await engine.service(id))?.Spec;
       labels = Object.fromEntries(Object.entries(spec?.Labels ?? {}).filter(([k]) => k.startsWith(LABEL_PREFIX)));
     } catch {
-      // Not a manager, or the service is gone: the container's own labels are all there is.
+      // The engine stopped answering meanwhile: the container's own labels are all there is this time.
     }
     services.set(id, { at: now(), labels });
     return labels;
   };
 
   return async () => {
-    const list = await engine.get<{ Id: string; Names?: string[]; Labels?: Record<string, string>; HostConfig?: { NetworkMode?: string } }[]>("/containers/json");
+    const list = await engine.listContainers();
     const out: CheckTarget[] = [];
     for (const c of list) {
       const own = c.Labels ?? {};

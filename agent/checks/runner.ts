@@ -1,5 +1,6 @@
 import { CheckResult, type StatusPayload } from "../../protocol/index.js";
 import { Periodic, type Logger } from "../../lib/index.js";
+import type { Emitter, Source } from "../source.js";
 import { configuredChecks, type CheckConfigInput, type CheckDefinition } from "./config.js";
 import { probeHttp } from "./http-probe.js";
 import { judge } from "./judge.js";
@@ -22,8 +23,6 @@ export interface CheckRunnerOptions {
   maxJitterMs?: number;
   /** Results are batched and published this often. Default 1 s. */
   flushIntervalMs?: number;
-  /** Sends one `status` payload (the agent's outbox). */
-  publish: (payload: StatusPayload, time: number) => Promise<void>;
   log: Logger;
   /** Wall clock, Unix ms. */
   now?: () => number;
@@ -52,14 +51,15 @@ const BATCH = 200;
 const BATCH_BYTES = 256 * 1024;
 
 /**
- * Runs the node's status checks: the configured ones and those discovered on containers. Each
+ * A `Source`: `start(emitter)` runs the node's status checks: the configured ones and those discovered on containers. Each
  * check has its own loop (lib/periodic: no overlap, a timeout, never dies) started after a random
  * jitter; a limiter bounds how many probes run at once, so a hanging endpoint holds one slot for
  * at most its timeout and never delays the others beyond that. Results are batched into
  * `status` messages together with the ids of every active check, so the collector forgets
  * checks of containers that went away.
  */
-export class CheckRunner {
+export class CheckRunner implements Source {
+  readonly name = "checks";
   readonly stats = { runs: 0, skipped: 0, dropped: 0, invalid: 0, discoveryErrors: 0, published: 0 };
   private readonly checks = new Map<string, Scheduled>();
   private readonly configured: CheckDefinition[];
@@ -73,6 +73,7 @@ export class CheckRunner {
   private readonly flusher: Periodic;
   private discoveryFailing = false;
   private started = false;
+  private emitter: Emitter | undefined;
 
   /** Throws when a configured check is invalid (its conditions included). */
   constructor(private readonly options: CheckRunnerOptions) {
@@ -86,9 +87,11 @@ export class CheckRunner {
     );
   }
 
-  start(): void {
+  /** Starts every check, discovery, and the batching of results into `status` messages for `emitter`. */
+  start(emitter: Emitter): void {
     if (this.started) return;
     this.started = true;
+    this.emitter = emitter;
     for (const def of this.configured) this.add(def, "config");
     if (this.options.listTargets !== false && this.options.listTargets !== undefined) {
       this.discovery = new Periodic(
@@ -155,17 +158,18 @@ export class CheckRunner {
     return s.last;
   }
 
-  /** Publishes pending results (and the active check ids) now. */
+  /** Emits pending results (and the active check ids) now. */
   async flush(activeIds?: string[]): Promise<void> {
-    if (this.pending.length === 0 && !this.activeChanged) return;
+    const emitter = this.emitter;
+    if (!emitter || (this.pending.length === 0 && !this.activeChanged)) return;
     const results = this.pending;
     this.pending = [];
     this.activeChanged = false;
     const active = activeIds ?? [...this.checks.keys()];
     const time = this.now();
     try {
-      if (results.length === 0) await this.options.publish({ results: [], active }, time);
-      for (const batch of batches(results)) await this.options.publish({ results: batch, active }, time);
+      if (results.length === 0) await emitter.emit("status", { results: [], active } satisfies StatusPayload, time);
+      for (const batch of batches(results)) await emitter.emit("status", { results: batch, active }, time);
       this.stats.published += results.length;
     } catch (err) {
       this.pending = [...results, ...this.pending].slice(-MAX_PENDING);

@@ -1,4 +1,5 @@
-import { EngineClient } from "./engine-client.js";
+import { Backoff } from "../../lib/index.js";
+import { EngineClient, EngineError } from "./engine-client.js";
 import type { InspectInfo } from "./metadata.js";
 
 /** The parts of `GET /containers/json` Vigie reads. */
@@ -7,6 +8,15 @@ export interface ListedContainer {
   State?: string;
   /** `Up 5 minutes (healthy)`: carries the health between inspects. */
   Status?: string;
+  /** `/name`: check discovery names its checks after it. */
+  Names?: string[];
+  Labels?: Record<string, string> | null;
+  HostConfig?: { NetworkMode?: string };
+}
+
+/** The parts of `GET /services/{id}` Vigie reads. */
+export interface ServiceInfo {
+  Spec?: { Labels?: Record<string, string> | null };
 }
 
 /** The engine's `/info`, the parts Vigie reads. */
@@ -29,6 +39,11 @@ export interface DockerApi {
    */
   events(signal: AbortSignal, since?: string): Promise<NodeJS.ReadableStream>;
   info(): Promise<EngineInfo>;
+  /**
+   * A Swarm service, or undefined when the engine answered that it has none to give (not a manager,
+   * no such service): an answer, not a sign the engine is gone. Optional for engines that have no Swarm.
+   */
+  service?(id: string): Promise<ServiceInfo | undefined>;
 }
 
 export interface DockerApiOptions {
@@ -47,6 +62,15 @@ export function dockerApi(options: DockerApiOptions = {}): DockerApi {
     inspect: (id) => engine.get<InspectInfo>(`/containers/${encodeURIComponent(id)}/json`),
     events: (signal, since) => engine.stream(`/events?filters=${eventFilter}${since ? `&since=${since}` : ""}`, signal),
     info: () => engine.get<EngineInfo>("/info"),
+    service: async (id) => {
+      try {
+        return await engine.get<ServiceInfo>(`/services/${encodeURIComponent(id)}`);
+      } catch (err) {
+        // A worker answers 503 ("not a swarm manager"): the engine is there, the service is not ours to read.
+        if (err instanceof EngineError && err.statusCode !== undefined) return undefined;
+        throw err;
+      }
+    },
   };
 }
 
@@ -86,12 +110,14 @@ export class EngineLink {
   private state: boolean | undefined;
   private open = false;
   private openUntil = 0;
-  private waitMs = 0;
   private probing = false;
   private readonly now: () => number;
+  /** Exact waits: one local process asks, there is no crowd to spread out. */
+  private readonly retry: Backoff;
 
   constructor(private readonly options: EngineLinkOptions) {
     this.now = options.now ?? Date.now;
+    this.retry = new Backoff({ initialMs: options.retryInitialMs ?? 500, maxMs: options.retryMaxMs ?? 30_000, jitter: 0 });
   }
 
   /** True once the engine answered, false after it failed, undefined before the first call. */
@@ -127,15 +153,13 @@ export class EngineLink {
   }
 
   private trip(): void {
-    const initial = this.options.retryInitialMs ?? 500;
-    this.waitMs = this.open ? Math.min(this.waitMs * 2, this.options.retryMaxMs ?? 30_000) : initial;
     this.open = true;
-    this.openUntil = this.now() + this.waitMs;
+    this.openUntil = this.now() + this.retry.next();
   }
 
   private close(): void {
     this.open = false;
-    this.waitMs = 0;
+    this.retry.reset();
   }
 
   private set(up: boolean, error: string | undefined): void {
@@ -143,5 +167,78 @@ export class EngineLink {
     if (previous === up) return;
     this.state = up;
     this.options.onChange(up, error, previous);
+  }
+}
+
+export interface DockerEngineOptions {
+  /** First wait before the engine is tried again after it failed. Default 500 ms. */
+  retryInitialMs?: number;
+  /** Longest wait between tries. Default 30 s. */
+  retryMaxMs?: number;
+  now?: () => number;
+}
+
+/** Told once per change: up, the error that said it is down, and what it was before (undefined at the first answer). */
+export type EngineListener = (up: boolean, error: string | undefined, previous: boolean | undefined) => void;
+
+/**
+ * The agent's one Docker engine port: every part that asks the engine (containers, their events,
+ * check discovery, the Swarm identity, logs) asks through here, so they share one circuit breaker
+ * (a dead socket costs nothing to any of them, and its state is told once) and one list of
+ * containers when two ask for it at the same moment.
+ */
+export class DockerEngine {
+  private readonly link: EngineLink;
+  private readonly listeners = new Set<EngineListener>();
+  private listing: Promise<ListedContainer[]> | undefined;
+
+  constructor(
+    private readonly api: DockerApi,
+    options: DockerEngineOptions = {},
+  ) {
+    this.link = new EngineLink({
+      ...options,
+      onChange: (up, error, previous) => {
+        for (const listener of this.listeners) listener(up, error, previous);
+      },
+    });
+  }
+
+  /** True when the engine answers, false when it does not, undefined before the first call. */
+  get up(): boolean | undefined {
+    return this.link.up;
+  }
+
+  /** Subscribes to the engine's up/down changes; returns the unsubscribe. */
+  onChange(listener: EngineListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The running containers; callers asking while a list is on its way share it. */
+  listContainers(): Promise<ListedContainer[]> {
+    this.listing ??= this.link.call(() => this.api.listContainers()).finally(() => {
+      this.listing = undefined;
+    });
+    return this.listing;
+  }
+
+  inspect(id: string): Promise<InspectInfo> {
+    return this.link.call(() => this.api.inspect(id));
+  }
+
+  events(signal: AbortSignal, since?: string): Promise<NodeJS.ReadableStream> {
+    return this.link.call(() => this.api.events(signal, since));
+  }
+
+  info(): Promise<EngineInfo> {
+    return this.link.call(() => this.api.info());
+  }
+
+  /** A Swarm service's spec, or undefined (no Swarm, not a manager, no such service). */
+  async service(id: string): Promise<ServiceInfo | undefined> {
+    const service = this.api.service?.bind(this.api);
+    if (!service) return undefined;
+    return this.link.call(() => service(id));
   }
 }

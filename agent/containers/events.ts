@@ -11,7 +11,7 @@ export interface DockerEvent {
   timeNano?: number;
 }
 
-/** The container events forwarded at once (DESIGN §4). `health_status: healthy` counts as health_status. */
+/** The container events handed to the emitter at once. `health_status: healthy` counts as health_status. */
 export const FORWARDED_ACTIONS = new Set(["start", "die", "kill", "oom", "health_status", "restart", "destroy"]);
 
 /** Attributes on the event that are not labels: they say what happened, not to whom. */

@@ -67,7 +67,7 @@ export function imageName(image: string): string {
 }
 
 /**
- * The resource attributes of a container (DESIGN §3): id, name, image, the Swarm service
+ * The resource attributes of a container (ARCHITECTURE.md, the normalized model): id, name, image, the Swarm service
  * without its stack prefix as `service.name`, the stack as `service.namespace`, task and slot.
  * Outside Swarm, a Compose service (or the container's name) stands in for the service.
  */

@@ -1,9 +1,9 @@
 import { readFileSync, readlinkSync } from "node:fs";
 import path from "node:path";
 import type { Attributes, Event, ResourceMetrics } from "../../protocol/index.js";
-import { OpenFiles, type Logger } from "../../lib/index.js";
-import type { MetricSource } from "../source.js";
-import { EngineLink, isEngineDown, type DockerApi, type ListedContainer } from "./engine.js";
+import { Backoff, OpenFiles, type Logger } from "../../lib/index.js";
+import { containersSample, type Emitter, type MetricSample, type MetricSource, type Source } from "../source.js";
+import { isEngineDown, type DockerEngine, type ListedContainer } from "./engine.js";
 import { splitAction, toVigieEvent, type DockerEvent } from "./events.js";
 import { detectLayout, resolveContainerCgroup, type CgroupLayout, type ContainerCgroup } from "./layout.js";
 import { containerResource, metaFromInspect, type ContainerMeta } from "./metadata.js";
@@ -12,22 +12,23 @@ import type { ContainerStats } from "./cgroup.js";
 import { readContainerStats } from "./reader.js";
 
 export interface ContainerSourceOptions {
-  api: DockerApi;
+  /** The agent's Docker engine port (its circuit breaker is shared with check discovery). */
+  engine: DockerEngine;
   /** Where the host's root is mounted (`/`, or `/host` in a container): cgroups and /proc are read under it. */
   hostRoot: string;
   /** Resource attributes of the node (host.name, node.id), added to every container's. */
   resource: Attributes;
   log: Logger;
-  /** Receives the engine's container events (and docker up/down) as they happen, in small batches. */
-  onEvents: (events: Event[]) => void;
-  /** Unix time in ms, for the events Vigie makes itself (docker up/down). Default Date.now. */
+  /** Unix time in ms, for the events Vigie makes itself (docker up/down) and the events messages. Default Date.now. */
   now?: () => number;
   /** How long events are gathered before they are handed on. Default 50 ms. */
   eventBatchMs?: number;
-  /** First wait before the engine (and its event stream) is tried again. Default 500 ms. */
+  /** First wait before the event stream is opened again. Default 500 ms. */
   retryInitialMs?: number;
-  /** Longest wait between tries. Default 30 s. */
+  /** Longest wait between tries of the event stream. Default 30 s. */
   retryMaxMs?: number;
+  /** Events waiting to be handed over (the emitter refused them: disk full) are bounded; the oldest go first. Default 10,000. */
+  maxPendingEvents?: number;
   /**
    * While the events stream is connected, the engine's container list is asked for only every
    * this many cycles, as a safety net: events keep the set current in between. Without the
@@ -52,19 +53,29 @@ interface Entry {
 
 /**
  * Every running container on the local engine. The engine is asked for what only it knows —
- * its event stream (which keeps the set of containers current and is forwarded at once), one
- * inspect per new container, and the list now and then as a safety net — and the numbers come
- * from the containers' cgroup files, never from the stats API (DESIGN §4).
+ * its event stream (which keeps the set of containers current and is handed to the emitter at
+ * once), one inspect per new container, and the list now and then as a safety net — and the
+ * numbers come from the containers' cgroup files, never from the stats API (ARCHITECTURE.md).
+ *
+ * Two faces: a `MetricSource` the sampling loop asks every interval, and a `Source` whose
+ * `start(emitter)` follows the events (and docker up/down) until `stop()`.
  */
-export class ContainerSource implements MetricSource {
+export class ContainerSource implements MetricSource, Source {
   readonly name = "containers";
-  private readonly link: EngineLink;
+  private readonly engine: DockerEngine;
+  private readonly unsubscribe: () => void;
+  private emitter: Emitter | undefined;
+  /** The events being handed over, so stop() waits for them. */
+  private handing: Promise<void> = Promise.resolve();
+  readonly stats = { eventsEmitted: 0, eventsRefused: 0, eventsDropped: 0 };
   private readonly cache = new Map<string, Entry>();
   private layout: CgroupLayout | undefined | null = null;
   private readonly closing = new AbortController();
   private eventsLoop: Promise<void> | undefined;
   private pending: Event[] = [];
   private flushTimer: NodeJS.Timeout | undefined;
+  /** Set while refused events wait for their next try (a new event tries sooner). */
+  private retryTimer: NodeJS.Timeout | undefined;
   private stream: NodeJS.ReadableStream | undefined;
   private readonly now: () => number;
   /** Containers whose cgroup could not be found, so the warning is logged once each. */
@@ -73,7 +84,6 @@ export class ContainerSource implements MetricSource {
   private readonly toInspect = new Set<string>();
   private streamConnected = false;
   private cyclesSinceList = Number.POSITIVE_INFINITY;
-  private lastComplete = false;
   /**
    * Where a new events stream takes up (ns since the epoch): the last event seen, or when the
    * stream was opened. Undefined before the first stream: nothing happened that was missed.
@@ -86,38 +96,28 @@ export class ContainerSource implements MetricSource {
 
   constructor(private readonly options: ContainerSourceOptions) {
     this.now = options.now ?? Date.now;
-    this.link = new EngineLink({
-      retryInitialMs: options.retryInitialMs,
-      retryMaxMs: options.retryMaxMs,
-      onChange: (up, error, previous) => this.engineChanged(up, error, previous),
-    });
+    this.engine = options.engine;
+    // Subscribed from the start: a sample before start() must still see the engine go and come back.
+    this.unsubscribe = this.engine.onChange((up, error, previous) => this.engineChanged(up, error, previous));
   }
 
-  /** True when the last sample held every running container: the engine answered (false until a first sample). */
-  get complete(): boolean {
-    return this.lastComplete;
-  }
-
-  /** True when the engine answers, false when it does not, undefined before the first try. */
-  get dockerUp(): boolean | undefined {
-    return this.link.up;
-  }
-
-  /** Starts following the engine's events (they are forwarded at once, not at the next cycle). */
-  start(): void {
+  /** Starts following the engine's events, handed to `emitter` at once, not at the next cycle. */
+  start(emitter: Emitter): void {
+    this.emitter = emitter;
     this.eventsLoop ??= this.followEvents();
+    this.flush(); // what was seen before (docker up/down)
   }
 
-  async sample(): Promise<ResourceMetrics[]> {
+  async sample(signal?: AbortSignal): Promise<MetricSample> {
     // The OOM kill count changes only with an `oom` event: it is read after one, and with each list.
     let listed = false;
     if (!this.streamConnected || ++this.cyclesSinceList >= (this.options.listEveryCycles ?? 6)) {
       let list: ListedContainer[];
       try {
-        list = await this.link.call(() => this.options.api.listContainers());
+        list = await this.engine.listContainers();
       } catch {
-        this.lastComplete = false;
-        return []; // the engine is down: said once by the link, and by the docker_up metric
+        // The engine is down: said once by the breaker, and by the docker_up metric.
+        return containersSample([], false);
       }
       this.cyclesSinceList = 0;
       listed = true;
@@ -125,9 +125,9 @@ export class ContainerSource implements MetricSource {
     }
     if (this.layout === null) this.layout = detectLayout(this.options.hostRoot);
     if (this.toInspect.size > 0) await this.inspectNew();
-    const out = this.readAll(listed);
-    this.lastComplete = true;
-    return out;
+    // The run timed out while the engine was answering: end now, the loop waits for this run.
+    if (signal?.aborted) return containersSample([], false);
+    return containersSample(this.readAll(listed), true);
   }
 
   /**
@@ -153,12 +153,15 @@ export class ContainerSource implements MetricSource {
     return out;
   }
 
-  async close(): Promise<void> {
+  /** Stops following events and hands over the last ones; the cache's files are closed. */
+  async stop(): Promise<void> {
     this.closing.abort();
     (this.stream as unknown as { destroy?: () => void } | undefined)?.destroy?.();
     await this.eventsLoop;
+    this.unsubscribe();
     for (const id of [...this.cache.keys()]) this.forget(id);
     this.flush();
+    await this.handing;
   }
 
   /**
@@ -188,7 +191,7 @@ export class ContainerSource implements MetricSource {
       ids.map(async (id) => {
         let meta: ContainerMeta;
         try {
-          meta = metaFromInspect(await this.link.call(() => this.options.api.inspect(id)));
+          meta = metaFromInspect(await this.engine.inspect(id));
         } catch (err) {
           if (!isEngineDown(err)) this.toInspect.delete(id); // removed meanwhile (404)
           return;
@@ -253,7 +256,7 @@ export class ContainerSource implements MetricSource {
       for (const id of [...this.cache.keys()]) this.forget(id);
       this.toInspect.clear();
     }
-    this.emit({
+    this.queue({
       timeUnixNano: `${this.now()}000000`,
       type: "docker",
       action: up ? "docker_up" : "docker_down",
@@ -268,16 +271,14 @@ export class ContainerSource implements MetricSource {
    * the last event seen, so a container started while the stream was down still has its event.
    */
   private async followEvents(): Promise<void> {
-    const initial = this.options.retryInitialMs ?? 500;
-    const max = this.options.retryMaxMs ?? 30_000;
-    let delay = initial;
+    const retry = new Backoff({ initialMs: this.options.retryInitialMs ?? 500, maxMs: this.options.retryMaxMs ?? 30_000 });
     const signal = this.closing.signal;
     while (!signal.aborted) {
       try {
         // A microsecond early: event times arrive as JSON numbers, a few hundred ns coarse.
         const since = this.resumeNano === undefined ? undefined : nanoToTimestamp(this.resumeNano - 1000n);
-        const stream = await this.link.call(() => this.options.api.events(signal, since));
-        delay = initial;
+        const stream = await this.engine.events(signal, since);
+        retry.reset();
         const openedNano = BigInt(this.now()) * 1_000_000n;
         if (this.resumeNano === undefined || this.resumeNano < openedNano) this.resumeNano = openedNano;
         this.options.log.debug({ since }, "docker events stream open");
@@ -293,9 +294,8 @@ export class ContainerSource implements MetricSource {
       if (signal.aborted) break;
       const wake = new AbortController();
       this.wakeEvents = () => wake.abort();
-      await sleep(Math.round(delay * (0.5 + Math.random() / 2)), AbortSignal.any([signal, wake.signal]));
+      await sleep(Math.round(retry.next()), AbortSignal.any([signal, wake.signal]));
       this.wakeEvents = undefined;
-      delay = Math.min(delay * 2, max);
     }
   }
 
@@ -362,7 +362,7 @@ export class ContainerSource implements MetricSource {
         break;
     }
     const event = toVigieEvent(ev, this.options.resource);
-    if (event) this.emit(event);
+    if (event) this.queue(event);
   }
 
   /**
@@ -380,24 +380,46 @@ export class ContainerSource implements MetricSource {
     return true;
   }
 
-  private emit(event: Event): void {
+  private queue(event: Event): void {
     this.pending.push(event);
     this.flushTimer ??= setTimeout(() => this.flush(), this.options.eventBatchMs ?? 50);
   }
 
+  /**
+   * Hands the gathered events to the emitter, in order (one hand-over at a time). Refused ones
+   * (the disk is full: events are written ahead) go back in front of the queue for the next
+   * hand-over, bounded by `maxPendingEvents`, the oldest dropped and counted.
+   */
   private flush(): void {
     clearTimeout(this.flushTimer);
+    clearTimeout(this.retryTimer);
     this.flushTimer = undefined;
-    if (this.pending.length === 0) return;
+    this.retryTimer = undefined;
+    const emitter = this.emitter;
+    if (this.pending.length === 0 || !emitter) return;
     const events = this.pending;
     this.pending = [];
-    try {
-      this.options.onEvents(events);
-    } catch (err) {
-      this.options.log.error({ err: (err as Error).message }, "forwarding container events failed");
-    }
+    this.handing = this.handing.then(async () => {
+      try {
+        await emitter.emit("events", { events }, this.now());
+        this.stats.eventsEmitted += events.length;
+      } catch (err) {
+        this.stats.eventsRefused += events.length;
+        this.options.log.error({ err: (err as Error).message, events: events.length }, "cannot hand container events over; kept for the next try");
+        this.pending = [...events, ...this.pending];
+        const excess = this.pending.length - (this.options.maxPendingEvents ?? 10_000);
+        if (excess > 0) {
+          this.pending.splice(0, excess);
+          this.stats.eventsDropped += excess;
+        }
+        if (!this.closing.signal.aborted && !this.flushTimer) this.retryTimer ??= setTimeout(() => this.flush(), REFUSED_RETRY_MS);
+      }
+    });
   }
 }
+
+/** How long refused events wait before they are handed over again. */
+const REFUSED_RETRY_MS = 5_000;
 
 /** How many recent events are remembered to drop the ones a reconnect replays. */
 const RECENT_EVENTS = 512;

@@ -1,6 +1,6 @@
 import type { JetStreamClient } from "@nats-io/jetstream";
 import { headers } from "@nats-io/transport-node";
-import { contextFrom, currentTraceparent, inSpan, type Logger } from "../../lib/index.js";
+import { Backoff, contextFrom, currentTraceparent, inSpan, type Logger } from "../../lib/index.js";
 import type { Spool, SpoolEntry } from "./spool.js";
 
 export interface PublisherStats {
@@ -16,7 +16,7 @@ export interface PublisherStats {
 export interface PublisherOptions {
   /** Per-publish acknowledgement timeout. Default 5 s. */
   ackTimeoutMs?: number;
-  /** Backoff after a failure: starts here, doubles, with full jitter. Default 250 ms. */
+  /** Backoff after a failure: starts here, doubles, with jitter (lib/backoff). Default 250 ms. */
   backoffInitialMs?: number;
   /** Backoff ceiling. Default 15 s. */
   backoffMaxMs?: number;
@@ -48,19 +48,21 @@ export class Publisher {
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private stopped = false;
-  private failures = 0;
+  private readonly retry: Backoff;
 
   constructor(
     private readonly spool: Spool,
     private readonly log: Logger,
     private readonly options: PublisherOptions = {},
-  ) {}
+  ) {
+    this.retry = new Backoff({ initialMs: options.backoffInitialMs ?? 250, maxMs: options.backoffMaxMs ?? 15_000, random: options.random });
+  }
 
   /** Sets (or replaces, after a reconnect) the JetStream client, and starts draining. */
   attach(js: JetStreamClient | undefined, reconnected = false): void {
     this.js = js;
     if (reconnected && this.recent.length > 0) this.replayPending = true;
-    this.failures = 0;
+    this.retry.reset();
     this.wake();
   }
 
@@ -69,7 +71,7 @@ export class Publisher {
     if (this.stopped) return;
     if (this.wakeUp) {
       // A new message does not cut a backoff short; a new connection (failures reset) does.
-      if (this.failures > 0) return;
+      if (this.retry.attempts > 0) return;
       const w = this.wakeUp;
       this.wakeUp = undefined;
       w();
@@ -101,7 +103,7 @@ export class Publisher {
       const js = this.js;
       if (js && this.replayPending) {
         if (await this.replay(js)) continue;
-        await this.sleep(this.backoff());
+        await this.sleep(this.retry.next());
         continue;
       }
       const entry = js ? await this.spool.peek() : undefined;
@@ -123,12 +125,11 @@ export class Publisher {
         else this.stats.published++;
         await this.spool.remove(entry.id);
         this.remember(entry);
-        this.failures = 0;
+        this.retry.reset();
       } catch (err) {
         this.stats.errors++;
-        this.failures++;
-        const delay = this.backoff();
-        if (this.failures === 1 || this.failures % 20 === 0) {
+        const delay = this.retry.next();
+        if (this.retry.attempts === 1 || this.retry.attempts % 20 === 0) {
           this.log.warn({ err: (err as Error).message, waiting: this.spool.size, retryInMs: Math.round(delay) }, "publish failed; message kept in spool");
         }
         await this.sleep(delay);
@@ -146,14 +147,13 @@ export class Publisher {
         if (!ack.duplicate) this.stats.recovered++;
       } catch (err) {
         this.stats.errors++;
-        this.failures++;
         this.log.warn({ err: (err as Error).message }, "replay after reconnect failed; will retry");
         return false;
       }
     }
     if (this.stats.recovered > 0) this.log.warn({ recovered: this.stats.recovered }, "the NATS server had lost acknowledged messages; sent again");
     this.replayPending = false;
-    this.failures = 0;
+    this.retry.reset();
     return true;
   }
 
@@ -176,13 +176,6 @@ export class Publisher {
 
   private now(): number {
     return (this.options.now ?? Date.now)();
-  }
-
-  private backoff(): number {
-    const initial = this.options.backoffInitialMs ?? 250;
-    const max = this.options.backoffMaxMs ?? 15_000;
-    const ceiling = Math.min(max, initial * 2 ** Math.min(this.failures - 1, 20));
-    return initial / 2 + (this.options.random ?? Math.random)() * (ceiling - initial / 2);
   }
 
   /** Sleeps, but wakes early when a new JetStream client is attached or on stop. */

@@ -56,6 +56,17 @@ interface Slot {
   writing?: Promise<void>;
   appendedAt: number;
   removed?: boolean;
+  /** Written ahead: not handed to the publisher before its file is on disk. */
+  ahead?: boolean;
+}
+
+export interface AppendOptions {
+  /**
+   * Write the message to disk before `append` resolves, and before it is published, whatever
+   * `writeAfterMs` says: for records no later sample repeats (events, logs). When the write fails,
+   * the message is not kept and `append` rejects: the caller still has it.
+   */
+  writeAhead?: boolean;
 }
 
 /**
@@ -111,11 +122,12 @@ export class Spool {
     return this.entries.length;
   }
 
-  async append(subject: string, msgId: string, data: Uint8Array, traceparent = ""): Promise<void> {
+  async append(subject: string, msgId: string, data: Uint8Array, traceparent = "", options: AppendOptions = {}): Promise<void> {
     const id = this.nextId++;
     const entry: SpoolEntry = { id, subject, msgId, traceparent, data };
     const bytes = Buffer.byteLength(headText(entry)) + data.byteLength;
-    const slot: Slot = { id, bytes, onDisk: false, appendedAt: this.now() };
+    const ahead = options.writeAhead === true;
+    const slot: Slot = { id, bytes, onDisk: false, appendedAt: this.now(), ahead };
     const inMemory = this.memoryBytes + bytes <= this.inMemoryBytes;
     if (inMemory) {
       slot.entry = entry;
@@ -124,12 +136,14 @@ export class Spool {
     this.entries.push(slot);
     this.stats.messages++;
     this.stats.bytes += bytes;
-    if (!inMemory || this.writeAfterMs <= 0 || this.closed) {
+    if (ahead || !inMemory || this.writeAfterMs <= 0 || this.closed) {
       try {
         await this.write(slot, entry);
       } catch (err) {
         this.stats.writeErrors++;
-        if (!slot.entry) {
+        if (ahead) {
+          this.forget(slot); // refused, not dropped: the caller keeps the record and is told
+        } else if (!slot.entry) {
           // Neither on disk nor in memory: it cannot wait; dropped and counted like an overflow.
           this.forget(slot);
           this.stats.droppedMessages++;
@@ -145,7 +159,12 @@ export class Spool {
   async peek(): Promise<SpoolEntry | undefined> {
     while (this.entries.length > 0) {
       const first = this.entries[0] as Slot;
-      if (first.entry) return first.entry;
+      if (first.entry) {
+        if (!first.ahead || first.onDisk) return first.entry;
+        await first.writing?.catch(() => undefined); // written ahead: on disk before it is published
+        if (first.removed) continue;
+        return first.entry;
+      }
       await first.writing?.catch(() => undefined); // its file may still be on its way
       let buf: Buffer;
       try {

@@ -4,7 +4,7 @@ import { randomBytes } from "node:crypto";
 import os from "node:os";
 import Docker from "dockerode";
 import { pino } from "pino";
-import { ContainerSource, dockerApi } from "../../agent/containers/index.js";
+import { ContainerSource, DockerEngine, dockerApi } from "../../agent/containers/index.js";
 import { childrenOf, countSpawns, median, processCpuMs, startBenchContainers } from "./measure.js";
 import type { BenchContext, CostRow, CostSection } from "./section.js";
 
@@ -25,14 +25,13 @@ export const containersSection: CostSection = {
     const run = randomBytes(3).toString("hex");
     const label = `vigie.bench=${run}`;
     const source = new ContainerSource({
-      api: dockerApi(),
+      engine: new DockerEngine(dockerApi()),
       hostRoot: "/",
       resource: { "host.name": os.hostname(), "node.id": "bench" },
       log: pino({ level: "warn" }),
-      onEvents: () => undefined,
     });
     // As in the agent: events keep the set current, the engine's list is asked for every 6th cycle.
-    source.start();
+    source.start({ emit: async () => undefined });
     await new Promise((r) => setTimeout(r, 500));
     const cycles = Math.min(ctx.cycles, 500);
     const rows: CostRow[] = [];
@@ -70,7 +69,7 @@ export const containersSection: CostSection = {
         ctx.log(`containers: ${n} running → ${rows[rows.length - 1]!.cpuMs.toFixed(3)} ms CPU per cycle`);
       }
     } finally {
-      await source.close();
+      await source.stop();
       await Promise.all(started.map((id) => docker.getContainer(id).remove({ force: true }).catch(() => undefined)));
     }
     return rows;

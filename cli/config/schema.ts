@@ -1,21 +1,9 @@
 import { z } from "zod";
-import { parseBytes, parseDuration } from "../../lib/index.js";
+import { durationSchema, parseBytes } from "../../lib/index.js";
 import { ChecksSectionSchema } from "../../agent/checks/config.js";
 
 /** A duration (`10s`, `5m`, `1h30m`, or milliseconds) → milliseconds. */
-export const duration = (min = 0) =>
-  z.union([z.string(), z.number()]).transform((v, ctx) => {
-    const ms = parseDuration(v);
-    if (ms === undefined) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: "expected a duration such as 500ms, 10s, 5m, 1h or 7d" });
-      return z.NEVER;
-    }
-    if (ms < min) {
-      ctx.addIssue({ code: z.ZodIssueCode.custom, message: `must be at least ${min} ms` });
-      return z.NEVER;
-    }
-    return ms;
-  });
+export const duration = (min = 0) => durationSchema({ min });
 
 /** A size (`512MiB`, `1GB`, bytes) → bytes. */
 export const bytes = () =>

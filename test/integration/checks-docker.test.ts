@@ -2,6 +2,8 @@ import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CheckRunner } from "../../agent/checks/runner.js";
 import { dockerTargets } from "../../agent/checks/docker-targets.js";
+import { DockerEngine, dockerApi } from "../../agent/containers/index.js";
+import { recordingEmitter } from "../support/emitter.js";
 import { createService, DOCKER_SOCKET, ensureDocker, removeContainer, removeService, runContainer, uniqueName } from "../support/docker.js";
 import { testLog } from "../support/log.js";
 import { freePort } from "../support/ports.js";
@@ -42,8 +44,8 @@ describe("status checks discovered from vigie.check.* labels on the real Docker 
     // Not on the host network: Vigie does not probe container addresses, it says so.
     await runContainer(docker, { name: bridged, network: "none", cmd: ["sleep", "600"], labels: { "vigie.check.port": "80" } });
 
-    runner = new CheckRunner({ listTargets: dockerTargets({ socketPath: DOCKER_SOCKET }), discoveryIntervalMs: 300, maxJitterMs: 300, publish: async () => {}, log: testLog });
-    runner.start();
+    runner = new CheckRunner({ listTargets: dockerTargets(new DockerEngine(dockerApi({ socketPath: DOCKER_SOCKET }))), discoveryIntervalMs: 300, maxJitterMs: 300, log: testLog });
+    runner.start(recordingEmitter());
 
     const result = await waitFor(
       "a passing result for the labelled container",
@@ -73,8 +75,8 @@ describe("status checks discovered from vigie.check.* labels on the real Docker 
       labels: { "vigie.check.port": String(port), "vigie.check.path": "/health", "vigie.check.interval": "300ms" },
       containerLabels: { "com.docker.stack.namespace": "vigietest" },
     });
-    const svcRunner = new CheckRunner({ listTargets: dockerTargets({ socketPath: DOCKER_SOCKET }), discoveryIntervalMs: 300, maxJitterMs: 300, publish: async () => {}, log: testLog });
-    svcRunner.start();
+    const svcRunner = new CheckRunner({ listTargets: dockerTargets(new DockerEngine(dockerApi({ socketPath: DOCKER_SOCKET }))), discoveryIntervalMs: 300, maxJitterMs: 300, log: testLog });
+    svcRunner.start(recordingEmitter());
     try {
       const result = await waitFor(
         "a passing result for the service's task",

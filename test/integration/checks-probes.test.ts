@@ -48,8 +48,8 @@ async function listen(server: Server | ReturnType<typeof createTcpServer>): Prom
 }
 
 async function runCheck(config: CheckConfigInput): Promise<CheckResult> {
-  const runner = new CheckRunner({ checks: [config], listTargets: false, publish: async () => {}, log: testLog, maxJitterMs: 60_000, random: () => 0.999 });
-  runner.start();
+  const runner = new CheckRunner({ checks: [config], listTargets: false, log: testLog, maxJitterMs: 60_000, random: () => 0.999 });
+  runner.start({ emit: async () => {} });
   const result = await runner.runNow(`config/${config.name}`);
   await runner.stop();
   if (!result) throw new Error("no result");
@@ -184,12 +184,11 @@ describe("status check probes against real servers on 127.0.0.1", () => {
       ],
       concurrency: 2,
       listTargets: false,
-      publish: async () => {},
       log: testLog,
       maxJitterMs: 60_000,
       random: () => 0.999,
     });
-    runner.start();
+    runner.start({ emit: async () => {} });
     const hanging = runner.runNow("config/hanging");
     const fast = await runner.runNow("config/fast");
     expect(fast?.up).toBe(true);

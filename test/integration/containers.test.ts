@@ -1,7 +1,8 @@
 import { readFileSync } from "node:fs";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ContainerSource, dockerApi } from "../../agent/containers/index.js";
+import { ContainerSource, DockerEngine, dockerApi } from "../../agent/containers/index.js";
+import { recordingEmitter } from "../support/emitter.js";
 import { swarmIdentity } from "../../agent/identity/swarm.js";
 import type { Event, ResourceMetrics } from "../../protocol/index.js";
 import { createService, ensureDocker, removeContainer, removeService, runContainer, uniqueName } from "../support/docker.js";
@@ -30,7 +31,8 @@ const value = (rm: ResourceMetrics | undefined, name: string, attrs: Record<stri
 describe("containers on the real engine (swarm mode, cgroup files)", () => {
   let docker: Docker;
   let source: ContainerSource;
-  const events: Event[] = [];
+  const emitter = recordingEmitter();
+  const events: Event[] = emitter.events;
   const containers: string[] = [];
   const services: string[] = [];
 
@@ -39,12 +41,12 @@ describe("containers on the real engine (swarm mode, cgroup files)", () => {
 
   beforeAll(async () => {
     docker = await ensureDocker();
-    source = new ContainerSource({ api: dockerApi(), hostRoot: "/", resource: BASE, log: testLog, onEvents: (e) => events.push(...e) });
-    source.start();
+    source = new ContainerSource({ engine: new DockerEngine(dockerApi()), hostRoot: "/", resource: BASE, log: testLog });
+    source.start(emitter);
   });
 
   afterAll(async () => {
-    await source?.close();
+    await source?.stop();
     for (const s of services) await removeService(docker, s);
     for (const c of containers) await removeContainer(docker, c);
   });

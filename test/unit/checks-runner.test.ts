@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { StatusPayload } from "../../protocol/index.js";
+import type { Kind, StatusPayload } from "../../protocol/index.js";
+import type { Emitter, PayloadOf } from "../../agent/source.js";
 import { CheckRunner, type CheckRunnerOptions } from "../../agent/checks/runner.js";
 import type { CheckTarget } from "../../agent/checks/labels.js";
 import type { ProbeOutcome } from "../../agent/checks/probe.js";
@@ -10,10 +11,12 @@ const refused: ProbeOutcome = { connected: false, durationMs: 1, phases: {}, err
 
 function runner(extra: Partial<CheckRunnerOptions> = {}) {
   const published: StatusPayload[] = [];
-  const r = new CheckRunner({
-    publish: async (p) => {
-      published.push(p);
+  const emitter: Emitter = {
+    emit: async <K extends Kind>(kind: K, payload: PayloadOf<K>) => {
+      if (kind === "status") published.push(payload as StatusPayload);
     },
+  };
+  const r = new CheckRunner({
     log: testLog,
     listTargets: false,
     probe: async () => ok,
@@ -21,7 +24,7 @@ function runner(extra: Partial<CheckRunnerOptions> = {}) {
     maxJitterMs: 0,
     ...extra,
   });
-  return { r, published };
+  return { r, published, emitter };
 }
 
 afterEach(() => {
@@ -31,8 +34,8 @@ afterEach(() => {
 describe("check runner", () => {
   it("reports a check down after three failed runs and keeps each raw result", async () => {
     const outcomes = [ok, refused, refused, refused];
-    const { r, published } = runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/" }], probe: async () => outcomes.shift() ?? ok });
-    r.start();
+    const { r, published, emitter } = runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/" }], probe: async () => outcomes.shift() ?? ok });
+    r.start(emitter);
     const states: string[] = [];
     for (let i = 0; i < 4; i++) states.push((await r.runNow("config/api"))!.state);
     expect(states).toEqual(["up", "up", "up", "down"]);
@@ -47,7 +50,7 @@ describe("check runner", () => {
     let inFlight = 0;
     let peak = 0;
     const gates: (() => void)[] = [];
-    const { r } = runner({
+    const { r, emitter } = runner({
       concurrency: 2,
       checks: Array.from({ length: 6 }, (_, i) => ({ name: `c${i}`, url: `http://127.0.0.1:${i + 1}/` })),
       probe: () =>
@@ -60,7 +63,7 @@ describe("check runner", () => {
           });
         }),
     });
-    r.start();
+    r.start(emitter);
     let settled = false;
     const runs = Promise.all(Array.from({ length: 6 }, (_, i) => r.runNow(`config/c${i}`))).finally(() => {
       settled = true;
@@ -87,8 +90,8 @@ describe("check runner", () => {
   it("spreads first runs by jitter", async () => {
     vi.useFakeTimers();
     const probe = vi.fn(async () => ok);
-    const { r } = runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/", interval: "10s" }], maxJitterMs: 10_000, random: () => 0.5, probe });
-    r.start();
+    const { r, emitter } = runner({ checks: [{ name: "api", url: "http://127.0.0.1:1/", interval: "10s" }], maxJitterMs: 10_000, random: () => 0.5, probe });
+    r.start(emitter);
     await vi.advanceTimersByTimeAsync(4_999);
     expect(probe).not.toHaveBeenCalled();
     await vi.advanceTimersByTimeAsync(2);
@@ -104,8 +107,8 @@ describe("check runner", () => {
       { id: "b", name: "bad", labels: { "vigie.check.port": "8080" }, hostNetwork: false },
       { id: "c", name: "plain", labels: {} },
     ];
-    const { r, published } = runner({ listTargets: async () => targets });
-    r.start();
+    const { r, published, emitter } = runner({ listTargets: async () => targets });
+    r.start(emitter);
     await r.discover();
     expect(
       r
@@ -126,13 +129,13 @@ describe("check runner", () => {
 
   it("keeps its checks when the container listing fails", async () => {
     let fail = false;
-    const { r } = runner({
+    const { r, emitter } = runner({
       listTargets: async () => {
         if (fail) throw new Error("connect ENOENT /var/run/docker.sock");
         return [{ id: "a", name: "web", labels: { "vigie.check.port": "8080" }, hostNetwork: true }];
       },
     });
-    r.start();
+    r.start(emitter);
     await r.discover();
     fail = true;
     await r.discover();
@@ -143,13 +146,13 @@ describe("check runner", () => {
 
   it("splits many results into messages of bounded size, each naming every active check", async () => {
     const body = JSON.stringify({ status: "UP", components: Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`c${i}`, { status: "UP" }])) });
-    const { r, published } = runner({
+    const { r, published, emitter } = runner({
       checks: Array.from({ length: 250 }, (_, i) => ({ name: `c${i}`, url: `http://127.0.0.1:${i + 1}/` })),
       probe: async () => ({ ...ok, body, contentType: "application/json" }),
       maxJitterMs: 60_000,
       random: () => 0.999,
     });
-    r.start();
+    r.start(emitter);
     for (let i = 0; i < 250; i++) await r.runNow(`config/c${i}`);
     await r.flush();
     expect(published.length).toBeGreaterThan(1);

@@ -4,9 +4,10 @@ import path from "node:path";
 import { PassThrough } from "node:stream";
 import { pino } from "pino";
 import { afterEach, describe, expect, it } from "vitest";
-import type { Event } from "../../protocol/index.js";
-import { ContainerSource } from "../../agent/containers/index.js";
+import type { Event, Kind } from "../../protocol/index.js";
+import { ContainerSource, DockerEngine } from "../../agent/containers/index.js";
 import type { DockerApi, ListedContainer } from "../../agent/containers/engine.js";
+import type { Emitter, PayloadOf } from "../../agent/source.js";
 import type { InspectInfo } from "../../agent/containers/metadata.js";
 
 const ROOT = path.resolve(import.meta.dirname, "../fixtures/cgroup/v2-systemd");
@@ -53,13 +54,24 @@ class FakeEngine implements DockerApi {
 
 const silent = pino({ level: "silent" });
 let source: ContainerSource | undefined;
+let docker: DockerEngine | undefined;
 afterEach(async () => {
-  await source?.close();
+  await source?.stop();
   source = undefined;
 });
 
-function make(engine: FakeEngine, events: Event[]) {
-  source = new ContainerSource({ api: engine, hostRoot: ROOT, resource: BASE, log: silent, onEvents: (e) => events.push(...e), eventBatchMs: 1, retryInitialMs: 5, retryMaxMs: 20, now: () => 1_000 });
+/** An emitter that keeps the events it is handed. */
+function collect(events: Event[]): Emitter {
+  return {
+    emit: async <K extends Kind>(kind: K, payload: PayloadOf<K>) => {
+      if (kind === "events") events.push(...(payload as PayloadOf<"events">).events);
+    },
+  };
+}
+
+function make(engine: FakeEngine, options: { listEveryCycles?: number; hostRoot?: string } = {}) {
+  docker = new DockerEngine(engine, { retryInitialMs: 5, retryMaxMs: 20 });
+  source = new ContainerSource({ engine: docker, hostRoot: options.hostRoot ?? ROOT, resource: BASE, log: silent, eventBatchMs: 1, retryInitialMs: 5, retryMaxMs: 20, now: () => 1_000, listEveryCycles: options.listEveryCycles });
   return source;
 }
 
@@ -71,7 +83,7 @@ const until = async (what: string, ok: () => boolean) => {
 describe("ContainerSource", () => {
   it("samples a listed container from its cgroup files, with its Swarm resource, inspecting it only once", async () => {
     const engine = new FakeEngine();
-    const s = make(engine, []);
+    const s = make(engine);
     const [first] = await s.sample();
     const [second] = await s.sample();
     expect(engine.inspects).toBe(1);
@@ -91,7 +103,7 @@ describe("ContainerSource", () => {
 
   it("leaves out a container the engine no longer lists on the next cycle", async () => {
     const engine = new FakeEngine();
-    const s = make(engine, []);
+    const s = make(engine);
     expect(await s.sample()).toHaveLength(1);
     engine.listed = [];
     expect(await s.sample()).toHaveLength(0);
@@ -100,20 +112,21 @@ describe("ContainerSource", () => {
   it("says docker_down once while the engine is gone, samples nothing, and docker_up when it is back", async () => {
     const engine = new FakeEngine();
     const events: Event[] = [];
-    const s = make(engine, events);
+    const s = make(engine);
     expect(await s.sample()).toHaveLength(1);
-    expect(s.dockerUp).toBe(true);
+    expect(docker?.up).toBe(true);
     engine.down = true;
-    expect(await s.sample()).toEqual([]);
-    expect(await s.sample()).toEqual([]);
-    expect(s.dockerUp).toBe(false);
+    expect(await s.sample()).toHaveLength(0);
+    expect(await s.sample()).toHaveLength(0);
+    expect(docker?.up).toBe(false);
+    s.start(collect(events)); // what was seen before start is handed over then
     await until("the docker_down event", () => events.some((e) => e.action === "docker_down"));
     expect(events.filter((e) => e.action === "docker_down")).toHaveLength(1);
     expect(events.find((e) => e.action === "docker_down")?.resource).toEqual(BASE);
     engine.down = false;
     await new Promise((r) => setTimeout(r, 30)); // past the breaker's wait
     expect(await s.sample()).toHaveLength(1);
-    expect(s.dockerUp).toBe(true);
+    expect(docker?.up).toBe(true);
     await until("the docker_up event", () => events.some((e) => e.action === "docker_up"));
     expect(engine.inspects).toBe(2); // everything is looked at afresh after an outage
   });
@@ -121,9 +134,9 @@ describe("ContainerSource", () => {
   it("forwards container events as they arrive and forgets a container that died", async () => {
     const engine = new FakeEngine();
     const events: Event[] = [];
-    const s = make(engine, events);
+    const s = make(engine);
     await s.sample();
-    s.start();
+    s.start(collect(events));
     await until("the events stream", () => engine.streams.length === 1);
     const line = (Action: string, attrs: Record<string, string> = {}) =>
       JSON.stringify({ Type: "container", Action, Actor: { ID, Attributes: { name: "shop_api.1.t1", image: "shop/api:1", ...attrs } }, timeNano: 1764237600000000000 }) + "\n";
@@ -141,8 +154,8 @@ describe("ContainerSource", () => {
 
   it("reconnects the events stream after it ends", async () => {
     const engine = new FakeEngine();
-    const s = make(engine, []);
-    s.start();
+    const s = make(engine);
+    s.start(collect([]));
     await until("the first stream", () => engine.streams.length === 1);
     engine.streams[0]!.end();
     await until("a second stream", () => engine.streams.length === 2);
@@ -151,8 +164,8 @@ describe("ContainerSource", () => {
   it("takes the events stream up again from the last event seen, forwarding replayed events once", async () => {
     const engine = new FakeEngine();
     const events: Event[] = [];
-    const s = make(engine, events);
-    s.start();
+    const s = make(engine);
+    s.start(collect(events));
     await until("the first stream", () => engine.streams.length === 1);
     expect(engine.sinces[0]).toBeUndefined();
     const line = (Action: string, timeNano: number) => JSON.stringify({ Type: "container", Action, Actor: { ID, Attributes: { name: "x" } }, timeNano }) + "\n";
@@ -171,9 +184,8 @@ describe("ContainerSource", () => {
     const engine = new FakeEngine();
     engine.listed = [];
     const events: Event[] = [];
-    source = new ContainerSource({ api: engine, hostRoot: ROOT, resource: BASE, log: silent, onEvents: (e) => events.push(...e), eventBatchMs: 1, listEveryCycles: 3 });
-    const s = source;
-    s.start();
+    const s = make(engine, { listEveryCycles: 3 });
+    s.start(collect(events));
     await until("the events stream", () => engine.streams.length === 1);
     expect(await s.sample()).toHaveLength(0); // the first cycle after connecting lists
     expect(engine.lists).toBe(1);
@@ -193,9 +205,8 @@ describe("ContainerSource", () => {
       const eventsFile = path.join(root, "sys/fs/cgroup/system.slice", `docker-${ID}.scope`, "memory.events");
       const engine = new FakeEngine();
       const events: Event[] = [];
-      source = new ContainerSource({ api: engine, hostRoot: root, resource: BASE, log: silent, onEvents: (e) => events.push(...e), eventBatchMs: 1, listEveryCycles: 3 });
-      const s = source;
-      s.start();
+      const s = make(engine, { listEveryCycles: 3, hostRoot: root });
+      s.start(collect(events));
       await until("the events stream", () => engine.streams.length === 1);
       const oomKills = async () => (await s.sample())[0]?.metrics.find((m) => m.name === "vigie.container.oom_kills")?.points[0]?.value;
       expect(await oomKills()).toBe(2); // listed: read
@@ -209,5 +220,48 @@ describe("ContainerSource", () => {
     } finally {
       rmSync(root, { recursive: true, force: true });
     }
+  });
+
+  it("says with each sample whether it holds every running container", async () => {
+    const engine = new FakeEngine();
+    const s = make(engine);
+    expect((await s.sample()).containersComplete).toBe(true);
+    engine.down = true;
+    expect((await s.sample()).containersComplete).toBe(false);
+  });
+
+  it("keeps events the emitter refuses, in order, and hands them over at the next try", async () => {
+    const engine = new FakeEngine();
+    const events: Event[] = [];
+    let refuse = true;
+    const s = make(engine);
+    s.start({
+      emit: async <K extends Kind>(kind: K, payload: PayloadOf<K>) => {
+        if (refuse) throw new Error("ENOSPC: no space left on device");
+        if (kind === "events") events.push(...(payload as PayloadOf<"events">).events);
+      },
+    });
+    await until("the events stream", () => engine.streams.length === 1);
+    const line = (Action: string, timeNano: number) => JSON.stringify({ Type: "container", Action, Actor: { ID, Attributes: { name: "x" } }, timeNano }) + "\n";
+    engine.streams[0]!.write(line("die", 1));
+    await until("the refusal", () => s.stats.eventsRefused === 1);
+    refuse = false;
+    engine.streams[0]!.write(line("destroy", 2));
+    await until("both events", () => events.length === 2);
+    expect(events.map((e) => e.action)).toEqual(["die", "destroy"]);
+  });
+
+  it("hands over the events still gathered when stopped", async () => {
+    const engine = new FakeEngine();
+    const events: Event[] = [];
+    docker = new DockerEngine(engine);
+    const s = new ContainerSource({ engine: docker, hostRoot: ROOT, resource: BASE, log: silent, eventBatchMs: 60_000 });
+    s.start(collect(events));
+    await until("the events stream", () => engine.streams.length === 1);
+    engine.streams[0]!.write(JSON.stringify({ Type: "container", Action: "die", Actor: { ID, Attributes: { name: "x" } }, timeNano: 7 }) + "\n");
+    await new Promise((r) => setTimeout(r, 20));
+    expect(events).toEqual([]); // still gathered: the batch waits a minute
+    await s.stop();
+    expect(events.map((e) => e.action)).toEqual(["die"]);
   });
 });

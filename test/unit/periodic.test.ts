@@ -67,7 +67,8 @@ describe("Periodic", () => {
     let hang = false;
     const p = new Periodic({ name: "r", intervalMs: 60_000, timeoutMs: 20, runAtStart: false, reuseSignal: true }, (signal) => {
       signals.push(signal);
-      return hang ? new Promise<void>(() => undefined) : Promise.resolve();
+      // A hanging run that honours its signal: it ends when aborted.
+      return hang ? new Promise<void>((resolve) => signal.addEventListener("abort", () => resolve(), { once: true })) : Promise.resolve();
     });
     await p.tick();
     await p.tick();
@@ -78,6 +79,7 @@ describe("Periodic", () => {
     expect(signals[2]).toBe(signals[0]);
     expect(signals[0]?.aborted).toBe(true);
     hang = false;
+    await new Promise((r) => setTimeout(r, 0)); // the aborted run has ended
     await p.tick();
     expect(signals[3]).not.toBe(signals[0]);
     expect(signals[3]?.aborted).toBe(false);
@@ -99,5 +101,70 @@ describe("Periodic", () => {
     expect(ended).toBe(true);
     await p.tick();
     expect(runs).toBe(1);
+  });
+
+  it("starts no run while a timed-out run is still going: ticks meanwhile are overlaps", async () => {
+    const gate = deferred();
+    let running = 0;
+    let most = 0;
+    let started = 0;
+    const p = new Periodic({ name: "deaf", intervalMs: 60_000, timeoutMs: 20, runAtStart: false }, async () => {
+      started++;
+      running++;
+      most = Math.max(most, running);
+      if (started === 1) await gate.promise; // the first run ignores its signal
+      running--;
+    });
+    await p.tick(); // returns at the timeout, the run goes on
+    expect(p.stats.timeouts).toBe(1);
+    await p.tick();
+    await p.tick();
+    expect(started).toBe(1);
+    expect(p.stats.overlaps).toBe(2);
+    gate.resolve();
+    await new Promise((r) => setTimeout(r, 0));
+    await p.tick();
+    expect(started).toBe(2);
+    expect(most).toBe(1);
+  });
+
+  it("with its timer, never runs two at once across a timeout", async () => {
+    let running = 0;
+    let most = 0;
+    let runs = 0;
+    const p = new Periodic({ name: "timer", intervalMs: 5, timeoutMs: 15, runAtStart: true }, async () => {
+      runs++;
+      running++;
+      most = Math.max(most, running);
+      await new Promise((r) => setTimeout(r, 25)); // always past its timeout, deaf to the signal
+      running--;
+    });
+    p.start();
+    await new Promise((r) => setTimeout(r, 150));
+    await p.stop();
+    expect(p.stats.timeouts).toBeGreaterThan(1);
+    expect(runs).toBeGreaterThan(1);
+    expect(most).toBe(1);
+    expect(running).toBe(0);
+  });
+
+  it("stop() waits for an abandoned run that ends soon after its timeout", async () => {
+    let ended = false;
+    const p = new Periodic({ name: "late", intervalMs: 60_000, timeoutMs: 20, runAtStart: false }, async () => {
+      await new Promise((r) => setTimeout(r, 30));
+      ended = true;
+    });
+    await p.tick();
+    expect(ended).toBe(false);
+    await p.stop();
+    expect(ended).toBe(true);
+  });
+
+  it("stop() gives up on an abandoned run that never ends, after one more timeout, and says so", async () => {
+    const errors: string[] = [];
+    const p = new Periodic({ name: "stuck", intervalMs: 60_000, timeoutMs: 10, runAtStart: false, onError: (err) => errors.push((err as Error).message) }, () => new Promise<void>(() => undefined));
+    await p.tick();
+    await p.stop();
+    expect(errors).toEqual(["stuck run exceeded 10 ms", "stuck run still going at stop, 10 ms after it was abandoned"]);
   });
 });

@@ -137,4 +137,35 @@ describe("spool", () => {
     await until(() => s.stats.writtenMessages === 1);
     expect(readdirSync(d)).toEqual(["0000000000000001.msg"]);
   });
+
+  it("writes a message appended ahead to disk before append resolves, whatever writeAfterMs says", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20, { writeAfterMs: 60_000 });
+    await s.append("s.m", "b:1", bytes("metrics, behind"));
+    await s.append("s.e", "b:2", bytes("die event, ahead"), "", { writeAhead: true });
+    expect(readdirSync(d)).toEqual(["0000000000000002.msg"]);
+    // A restart right now (nothing closed: the process was killed) still has the event.
+    const again = await Spool.open(d, 1 << 20);
+    expect((await again.peek())?.msgId).toBe("b:2");
+  });
+
+  it("hands a message written ahead to the publisher only once its file is on disk", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20, { writeAfterMs: 60_000 });
+    const appending = s.append("s.e", "b:1", bytes("event"), "", { writeAhead: true });
+    const peeked = await s.peek(); // asked while the write is on its way
+    expect(peeked?.msgId).toBe("b:1");
+    expect(readdirSync(d)).toEqual(["0000000000000001.msg"]);
+    await appending;
+  });
+
+  it("refuses a message it cannot write ahead: append rejects and the spool does not keep it", async () => {
+    const d = dir();
+    const s = await Spool.open(d, 1 << 20, { writeAfterMs: 60_000 });
+    rmSync(d, { recursive: true });
+    await expect(s.append("s.e", "b:1", bytes("event"), "", { writeAhead: true })).rejects.toThrow();
+    expect(s.size).toBe(0);
+    expect(s.stats).toMatchObject({ messages: 0, bytes: 0, writeErrors: 1, droppedMessages: 0 });
+    expect(await s.peek()).toBeUndefined();
+  });
 });
