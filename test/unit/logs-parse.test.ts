@@ -30,6 +30,14 @@ describe("timestamps", () => {
     expect(parseRfc3339("1900-01-01T00:00:00Z")).toBeUndefined();
     expect(parseRfc3339("not a time at all, really")).toBeUndefined();
   });
+  it("reads timestamps of the same second right, whatever their fraction and zone", () => {
+    expect(parseRfc3339("2026-12-02T15:45:31.1Z")).toBe("1796226331100000000");
+    expect(parseRfc3339("2026-12-02T15:45:31.000000002Z")).toBe("1796226331000000002");
+    expect(parseRfc3339("2026-12-02T15:45:31Z")).toBe("1796226331000000000");
+    expect(parseRfc3339("2026-12-02T15:45:31.5+01:00")).toBe("1796222731500000000");
+    expect(parseRfc3339("2026-12-02T15:45:31.5Zjunk")).toBeUndefined();
+    expect(parseRfc3339("2026-12-02T15:45:31.Z")).toBeUndefined();
+  });
   it("tells epoch seconds, milliseconds and nanoseconds apart by magnitude", () => {
     expect(parseTimeValue(1764690331)).toBe("1764690331000000000");
     expect(parseTimeValue(1764690331123)).toBe("1764690331123000000");
