@@ -109,8 +109,11 @@ export const LogsConfigSchema = z
     pollInterval: duration(10, 10_000, "250ms"),
     /** How often the container list is read again (`refresh()` also does it at once). Default 10s. */
     listInterval: duration(500, 600_000, "10s"),
-    /** Most bytes read from one container per round: a busy one cannot delay the others by more. Default 256KiB. */
-    readChunkBytes: size(16 * 1024, 16 * 1024 * 1024, "256KiB"),
+    /**
+     * Most bytes read from one container per round: a busy one cannot delay the others by more,
+     * and one sink call carries the records of at most this much (plus a held stack trace). Default 64KiB.
+     */
+    readChunkBytes: size(4 * 1024, 16 * 1024 * 1024, "64KiB"),
     /** How often dropped-line counts are reported in each container's logs. Default 10s. */
     dropReportInterval: duration(1000, 3_600_000, "10s"),
     /** The application's own time is used when within this of the engine's. Default 24h. */
