@@ -1,0 +1,99 @@
+import type { Attributes } from "../../protocol/index.js";
+import { EngineClient } from "../containers/engine-client.js";
+import { containerResource, imageName } from "../containers/metadata.js";
+import type { ContainerLister, LogContainer, LogStreamOpener } from "./ports.js";
+
+export interface EngineLogPortsOptions {
+  /** Default `/var/run/docker.sock`. */
+  socketPath?: string;
+  /** Per-request timeout, ms (not for log streams). Default 5 s. */
+  timeoutMs?: number;
+  /** The node's resource (`host.name`, `node.id`): every container's resource starts from it. */
+  resource: Attributes;
+  /** How long a Swarm service's labels are remembered, ms. Default 60 s. */
+  serviceCacheMs?: number;
+  now?: () => number;
+}
+
+interface ListedContainer {
+  Id: string;
+  Labels?: Record<string, string> | null;
+}
+
+interface Inspected {
+  Id: string;
+  Name?: string;
+  LogPath?: string;
+  Config?: { Image?: string; Labels?: Record<string, string> | null; Tty?: boolean };
+  HostConfig?: { LogConfig?: { Type?: string } };
+}
+
+const ID = /^[0-9a-f]{64}$/;
+
+/**
+ * The log collection's ports on the local engine, over its socket (no dockerode: see
+ * EngineClient): the running containers, inspected once each for their log driver, LogPath and
+ * TTY (an inspect per container the first time it is seen), with their Swarm service's
+ * `vigie.logs` label under their own (only managers can read services; elsewhere put the label
+ * on the containers); and the log stream.
+ */
+export function engineLogPorts(options: EngineLogPortsOptions): { lister: ContainerLister; openStream: LogStreamOpener } {
+  const engine = new EngineClient({ socketPath: options.socketPath, timeoutMs: options.timeoutMs });
+  const now = options.now ?? Date.now;
+  const inspected = new Map<string, Omit<LogContainer, "labels">>();
+  const services = new Map<string, { at: number; labels: Record<string, string> }>();
+
+  const serviceLabels = async (id: string): Promise<Record<string, string>> => {
+    const cached = services.get(id);
+    if (cached && now() - cached.at < (options.serviceCacheMs ?? 60_000)) return cached.labels;
+    let labels: Record<string, string> = {};
+    try {
+      const spec = (await engine.get<{ Spec?: { Labels?: Record<string, string> } }>(`/services/${encodeURIComponent(id)}`)).Spec;
+      labels = Object.fromEntries(Object.entries(spec?.Labels ?? {}).filter(([k]) => k.startsWith("vigie.")));
+    } catch {
+      // Not a manager, or the service is gone: the container's own labels are all there is.
+    }
+    services.set(id, { at: now(), labels });
+    return labels;
+  };
+
+  const lister: ContainerLister = async () => {
+    const list = await engine.get<ListedContainer[]>("/containers/json");
+    const out: LogContainer[] = [];
+    const seen = new Set<string>();
+    for (const c of list) {
+      if (!ID.test(c.Id)) continue;
+      seen.add(c.Id);
+      let known = inspected.get(c.Id);
+      if (!known) {
+        let info: Inspected;
+        try {
+          info = await engine.get<Inspected>(`/containers/${c.Id}/json`);
+        } catch {
+          continue; // gone between the list and the inspect
+        }
+        const name = (info.Name ?? c.Id.slice(0, 12)).replace(/^\//, "");
+        const labels = info.Config?.Labels ?? {};
+        known = {
+          id: c.Id,
+          name,
+          logDriver: info.HostConfig?.LogConfig?.Type ?? "",
+          logPath: typeof info.LogPath === "string" ? info.LogPath : "",
+          tty: info.Config?.Tty === true,
+          resource: containerResource({ id: c.Id, name, image: imageName(info.Config?.Image ?? ""), labels }, options.resource),
+        };
+        inspected.set(c.Id, known);
+      }
+      const own = c.Labels ?? {};
+      const serviceId = own["com.docker.swarm.service.id"];
+      out.push({ ...known, labels: serviceId ? { ...(await serviceLabels(serviceId)), ...own } : own });
+    }
+    for (const id of inspected.keys()) if (!seen.has(id)) inspected.delete(id);
+    return out;
+  };
+
+  const openStream: LogStreamOpener = (id, since, signal) =>
+    engine.stream(`/containers/${encodeURIComponent(id)}/logs?follow=1&stdout=1&stderr=1&timestamps=1${since ? `&since=${since}` : ""}`, signal);
+
+  return { lister, openStream };
+}
