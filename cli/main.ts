@@ -8,6 +8,7 @@ import type { Config } from "./config/schema.js";
 import { startNatsServer, type RunningNats } from "./nats-server.js";
 import { agentOptions, collectorOptions } from "./options.js";
 import { QUERIES } from "./query.js";
+import { runAlertsCommand } from "./alerts.js";
 import { ensureUpToken, readUpToken, upTokenFile } from "./up-token.js";
 
 const HELP = `vigie ${AGENT_VERSION} — monitoring and supervision for Docker Swarm
@@ -19,6 +20,9 @@ Commands:
   agent                 run the per-node agent
   collector             run the collector (API on 127.0.0.1:9480 by default)
   query <what> [--json] ask the collector: ${Object.keys(QUERIES).join(", ")}
+  alerts check [PATH…]  validate alert rule files (default: the shipped rules)
+  alerts export --format prometheus [--output DIR] [PATH…]
+                        write the rules as Prometheus rule files
   config check          validate the configuration and print it with defaults applied
   config keys           list every configuration key and its environment variable
 
@@ -46,6 +50,8 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         api: { type: "string" },
         token: { type: "string" },
         json: { type: "boolean" },
+        format: { type: "string" },
+        output: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -74,6 +80,8 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         return await runAgent(load());
       case "collector":
         return await runCollector(load());
+      case "alerts":
+        return runAlertsCommand(rest, { out, err: (t) => process.stderr.write(`${t}\n`), format: values.format, output: values.output });
       case "config":
         if (rest[0] === "keys") {
           for (const k of configKeys()) out(`${k.path.join(".").padEnd(32)} ${k.env}`);
