@@ -132,7 +132,8 @@ export function step(rule: Rule, state: RuleState, obs: RuleObservation, now: nu
     }
     const inactiveSince = inst.inactiveSince ?? now;
     if (now - inactiveSince < rule.keepFiringForMs) {
-      const kept: AlertInstance = { ...inst, inactiveSince, value: o.value, annotations: annotate(o.labels, o.value) };
+      // As Prometheus: a kept alert shows the value of its last active evaluation, not the cleared one.
+      const kept: AlertInstance = { ...inst, inactiveSince };
       delete kept.missingSince;
       next.set(fp, kept);
       if (inst.missingSince !== undefined) notifications.push(toAlert(kept, "firing"));
