@@ -9,7 +9,7 @@ import { matchRoutes } from "../../collector/notify/route.js";
 
 const S = 1000;
 function alert(labels: Labels, status: "firing" | "resolved" = "firing", extra: Partial<Alert> = {}): Alert {
-  const l = { severity: "warning", ...labels };
+  const l: Labels = { severity: "warning", ...labels };
   return { fingerprint: fingerprint(l), rule: l.alertname ?? "A", status, labels: l, annotations: {}, startsAt: 0, value: 1, missing: false, ...extra };
 }
 function route(yaml: object) {
