@@ -50,7 +50,12 @@ const AlertmanagerSchema = z.object({ url: httpUrl() }).strict();
 const ReceiverSchema = z
   .object({ name: name(), webhook: WebhookSchema.optional(), slack: SlackSchema.optional(), email: EmailSchema.optional(), alertmanager: AlertmanagerSchema.optional() })
   .strict()
-  .refine((r) => [r.webhook, r.slack, r.email, r.alertmanager].filter(Boolean).length === 1, { message: "a receiver has exactly one of webhook, slack, email, alertmanager" });
+  .superRefine((r, ctx) => {
+    if ([r.webhook, r.slack, r.email, r.alertmanager].filter(Boolean).length !== 1) ctx.addIssue({ code: z.ZodIssueCode.custom, message: "a receiver has exactly one of webhook, slack, email, alertmanager" });
+    if (r.webhook && (r.webhook.url === undefined) === (r.webhook.urlFile === undefined)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["webhook", "url"], message: "give url or urlFile, not both or neither" });
+    if (r.slack && (r.slack.url === undefined) === (r.slack.urlFile === undefined)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["slack", "url"], message: "give url or urlFile, not both or neither" });
+    if (r.email?.password !== undefined && r.email.passwordFile !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["email", "password"], message: "give password or passwordFile, not both" });
+  });
 
 interface RouteInput {
   receiver?: string;
@@ -102,31 +107,37 @@ export const AlertsSectionSchema = z
       .max(100)
       .default([]),
   })
-  .strict()
-  .superRefine((s, ctx) => {
-    const names = new Set<string>();
-    for (const [i, r] of s.receivers.entries()) {
-      if (names.has(r.name)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["receivers", i, "name"], message: `receiver ${r.name} is defined twice` });
-      names.add(r.name);
-    }
-    if (s.webhook) names.add(WEBHOOK_RECEIVER);
-    const walk = (r: RouteInput, path: (string | number)[]) => {
-      if (r.receiver !== undefined && !names.has(r.receiver)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, "receiver"], message: `no receiver named ${r.receiver}` });
-      for (const k of ["groupWait", "groupInterval", "repeatInterval"] as const) if (r[k] !== undefined && parseDuration(r[k]) === undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: [...path, k], message: "expected a duration such as 30s, 5m or 4h" });
-      for (const [i, c] of (r.routes ?? []).entries()) walk(c, [...path, "routes", i]);
-    };
-    if (s.route) {
-      if (s.route.matchers !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["route", "matchers"], message: "the root route takes every alert: no matchers" });
-      walk(s.route, ["route"]);
-    }
-    for (const [i, r] of s.receivers.entries()) {
-      const secrets: [unknown, unknown, string][] = [[r.webhook?.url, r.webhook?.urlFile, "webhook.url"], [r.slack?.url, r.slack?.urlFile, "slack.url"]];
-      if (r.webhook || r.slack) for (const [a, b, what] of secrets) if ((a === undefined) === (b === undefined) && (what.startsWith("webhook") ? r.webhook : r.slack)) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["receivers", i, ...what.split(".")], message: `give ${what} or ${what}File, not both or neither` });
-      if (r.email?.password !== undefined && r.email.passwordFile !== undefined) ctx.addIssue({ code: z.ZodIssueCode.custom, path: ["receivers", i, "email", "password"], message: "give password or passwordFile, not both" });
-    }
-  });
+  .strict();
 
 export type AlertsSection = z.infer<typeof AlertsSectionSchema>;
+
+/**
+ * What one field alone cannot say: receivers named twice, routes to unknown receivers, bad route
+ * durations, matchers on the root. (The section stays a plain object so that every key keeps its
+ * `VIGIE_ALERTS_*` variable.) Each problem names its path and value.
+ */
+export function alertsSectionProblems(s: AlertsSection): string[] {
+  const problems: string[] = [];
+  const names = new Set<string>();
+  for (const [i, r] of s.receivers.entries()) {
+    if (names.has(r.name)) problems.push(`alerts.receivers.${i}.name = ${JSON.stringify(r.name)}: defined twice`);
+    names.add(r.name);
+  }
+  if (s.webhook) names.add(WEBHOOK_RECEIVER);
+  const walk = (r: RouteInput, path: string) => {
+    if (r.receiver !== undefined && !names.has(r.receiver)) problems.push(`${path}.receiver = ${JSON.stringify(r.receiver)}: no receiver named ${r.receiver}`);
+    for (const k of ["groupWait", "groupInterval", "repeatInterval"] as const)
+      if (r[k] !== undefined && parseDuration(r[k]) === undefined) problems.push(`${path}.${k} = ${JSON.stringify(r[k])}: expected a duration such as 30s, 5m or 4h`);
+    for (const [i, c] of (r.routes ?? []).entries()) walk(c, `${path}.routes.${i}`);
+  };
+  if (s.route) {
+    if (s.route.matchers !== undefined) problems.push("alerts.route.matchers: the root route takes every alert, it has no matchers");
+    walk(s.route, "alerts.route");
+  }
+  return problems;
+}
+
+
 
 /** The receiver VIGIE_ALERTS_WEBHOOK makes. */
 export const WEBHOOK_RECEIVER = "vigie-webhook";

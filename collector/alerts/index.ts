@@ -3,7 +3,7 @@ import type { Registry } from "prom-client";
 import type { Logger } from "../../lib/log.js";
 import type { RouteModule } from "../api/server.js";
 import { Notifier, type NotifierOptions } from "../notify/notifier.js";
-import { buildInhibitRules, buildReceivers, buildRoute, type AlertsSection } from "./config.js";
+import { alertsSectionProblems, buildInhibitRules, buildReceivers, buildRoute, type AlertsSection } from "./config.js";
 import { AlertEngine } from "./engine.js";
 import { registerAlertMetrics } from "./metrics.js";
 import { alertRoutes } from "./routes.js";
@@ -11,7 +11,7 @@ import { SilenceService } from "./silences.js";
 import type { AlertSource } from "./source.js";
 import { AlertStore } from "./store.js";
 
-export { AlertsSectionSchema, type AlertsSection } from "./config.js";
+export { AlertsSectionSchema, alertsSectionProblems, type AlertsSection } from "./config.js";
 export type { AlertSource, SignalSeries } from "./source.js";
 export { SIGNALS, type SignalName } from "./signals.js";
 
@@ -46,6 +46,8 @@ export interface Alerts {
  */
 export function createAlerts(d: AlertsDeps): Alerts {
   const now = d.now ?? (() => Date.now());
+  const problems = alertsSectionProblems(d.section);
+  if (problems.length > 0) throw new Error(`invalid alerts configuration:\n  ${problems.join("\n  ")}`);
   const store = new AlertStore(path.join(d.dataDir, "alerts.db"));
   const silences = new SilenceService(store, now);
   const notifier = new Notifier({
