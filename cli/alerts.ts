@@ -2,6 +2,8 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { exportPrometheus } from "../collector/alerts/export-prometheus.js";
 import { formatProblem, loadRules } from "../collector/alerts/load.js";
+import { apiGet, type QueryContext } from "./query.js";
+import { renderTable } from "./table.js";
 
 /** Where the shipped rules are: the package's `alerts/`, from the sources (`cli/`) or the build (`dist/cli/`). */
 export const SHIPPED_RULES_DIR = [path.resolve(import.meta.dirname, "../alerts"), path.resolve(import.meta.dirname, "../../alerts")].find((d) => existsSync(path.join(d, "nodes.yaml"))) ?? path.resolve(import.meta.dirname, "../alerts");
@@ -55,3 +57,33 @@ export function runAlertsCommand(args: readonly string[], options: AlertsCommand
   options.out(`wrote ${files.length} Prometheus rule files to ${options.output}`);
   return 0;
 }
+
+interface AlertView {
+  alertname: string;
+  state: string;
+  labels: Record<string, string>;
+  annotations: Record<string, string>;
+  activeSince: string;
+  firingSince: string | null;
+  value: number | null;
+  dataMissingSince: string | null;
+  silencedBy: string[];
+}
+
+/** `vigie query alerts`: the open alerts, with their state and since when. */
+export const ALERT_QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
+  async alerts(ctx) {
+    const { alerts } = await apiGet<{ alerts: AlertView[] }>(ctx, "/api/v1/alerts");
+    if (ctx.json) return ctx.out(JSON.stringify(alerts, null, 2));
+    ctx.out(
+      renderTable(
+        ["ALERT", "STATE", "SEVERITY", "SINCE", "LABELS", "SUMMARY"],
+        alerts.map((a) => {
+          const { alertname: _n, severity, ...rest } = a.labels;
+          const state = `${a.state}${a.dataMissingSince ? " (no data)" : ""}${a.silencedBy.length > 0 ? " (silenced)" : ""}`;
+          return [a.alertname, state, severity, a.firingSince ?? a.activeSince, Object.entries(rest).map(([k, v]) => `${k}=${v}`).join(" "), a.annotations.summary ?? ""];
+        }),
+      ),
+    );
+  },
+};
