@@ -10,6 +10,8 @@ import { startNatsServer, type RunningNats } from "./nats-server.js";
 import { agentOptions, collectorOptions } from "./options.js";
 import { QUERIES } from "./query.js";
 import { LOG_QUERY_HELP, LOG_QUERY_OPTIONS } from "./logs.js";
+import { ALERT_QUERIES, runAlertsCommand } from "./alerts.js";
+import { runSilenceCommand } from "./silence.js";
 import { ensureUpToken, readUpToken, upTokenFile } from "./up-token.js";
 
 const HELP = `vigie ${AGENT_VERSION} — monitoring and supervision for Docker Swarm
@@ -20,8 +22,12 @@ Commands:
   up                    run NATS, the collector and the agent on this machine (Ctrl-C stops all three)
   agent                 run the per-node agent
   collector             run the collector (API on 127.0.0.1:9480 by default)
-  query <what> [--json] ask the collector: ${Object.keys(QUERIES).join(", ")}
+  query <what> [--json] ask the collector: ${Object.keys({ ...QUERIES, ...ALERT_QUERIES }).join(", ")}
 ${LOG_QUERY_HELP}
+  silence add MATCHER… [--duration 1h] [--comment TEXT] | silence ls | silence expire ID
+  alerts check [PATH…]  validate alert rule files (default: the shipped rules)
+  alerts export --format prometheus [--output DIR] [PATH…]
+                        write the rules as Prometheus rule files
   config check          validate the configuration and print it with defaults applied
   config keys           list every configuration key and its environment variable
 
@@ -49,6 +55,10 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         api: { type: "string" },
         token: { type: "string" },
         json: { type: "boolean" },
+        format: { type: "string" },
+        output: { type: "string" },
+        duration: { type: "string" },
+        comment: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
         ...LOG_QUERY_OPTIONS,
@@ -78,6 +88,13 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         return await runAgent(load());
       case "collector":
         return await runCollector(load());
+      case "alerts":
+        return runAlertsCommand(rest, { out, err: (t) => process.stderr.write(`${t}\n`), format: values.format, output: values.output });
+      case "silence": {
+        const config = load();
+        await runSilenceCommand(rest, { apiUrl: values.api ?? `http://${config.api.listen}`, token: values.token ?? config.api.token ?? readUpToken(config.dataDir), json: values.json ?? false, out }, { duration: values.duration, comment: values.comment });
+        return 0;
+      }
       case "config":
         if (rest[0] === "keys") {
           for (const k of configKeys()) out(`${k.path.join(".").padEnd(32)} ${k.env}`);
@@ -90,8 +107,8 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         throw new UsageError(`unknown config subcommand ${rest[0]}`);
       case "query": {
         const what = rest[0];
-        const run = what ? QUERIES[what] : undefined;
-        if (!run) throw new UsageError(`query what? one of: ${Object.keys(QUERIES).join(", ")}`);
+        const run = what ? { ...QUERIES, ...ALERT_QUERIES }[what] : undefined;
+        if (!run) throw new UsageError(`query what? one of: ${Object.keys({ ...QUERIES, ...ALERT_QUERIES }).join(", ")}`);
         const config = load();
         await run({ apiUrl: values.api ?? `http://${config.api.listen}`, token: values.token ?? config.api.token ?? readUpToken(config.dataDir), json: values.json ?? false, out, options: values });
         return 0;

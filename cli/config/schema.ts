@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { durationSchema, parseBytes } from "../../lib/index.js";
 import { ChecksSectionSchema } from "../../agent/checks/config.js";
+import { AlertsSectionSchema } from "../../collector/alerts/config.js";
 
 /** A duration (`10s`, `5m`, `1h30m`, or milliseconds) → milliseconds. */
 export const duration = (min = 0) => durationSchema({ min });
@@ -147,13 +148,7 @@ export const ConfigSchema = z
       })
       .strict()
       .default({}),
-    alerts: z
-      .object({
-        dir: z.string().optional(),
-        webhook: z.string().url().optional(),
-      })
-      .strict()
-      .default({}),
+    alerts: AlertsSectionSchema.default({}),
     /**
      * Status checks of endpoints outside containers (containers declare theirs with
      * `vigie.check.*` labels): name, url, conditions, interval, timeout, thresholds. As an
