@@ -91,12 +91,19 @@ export class KvLease implements Lease {
       this.options.log.info({ holder: this.options.holderId }, "autoscale lease taken: this collector acts");
       return true;
     } catch {
-      // Someone holds it: say who.
+      // Someone holds it: say who. If it is this instance (a renewal whose answer was lost),
+      // take its revision back and renew at once rather than wait for the key to expire.
       try {
         const e = await kv.get(this.key);
         this.holder = e && e.operation === "PUT" ? ((e.json<LeaseValue>()).holder ?? undefined) : undefined;
+        if (e && this.holder === this.options.holderId) {
+          this.revision = await kv.update(this.key, value, e.revision);
+          this.validUntil = started + this.options.ttlMs - this.options.ttlMs / 4;
+          return true;
+        }
       } catch {
-        // unknown holder
+        // unknown holder, or lost the race to renew: not held
+        this.revision = undefined;
       }
       return false;
     }
