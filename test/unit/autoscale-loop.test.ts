@@ -65,7 +65,7 @@ function setup(services: AutoscaleService[], o: { cpu?: number; pending?: number
     log: testLog,
     now: () => now,
   });
-  return { autoscaler, actuator, audit, map, cpu, queue, advance: (ms: number) => (now += ms) };
+  return { autoscaler, actuator, audit, map, cpu, queue, metrics, advance: (ms: number) => (now += ms) };
 }
 
 describe("autoscaler loop", () => {
@@ -134,6 +134,20 @@ describe("autoscaler loop", () => {
     advance(60_000);
     await autoscaler.tick();
     expect(map.get("worker")?.replicas).toBe(1);
+  });
+
+  it("scales on a number from the tasks' status checks, and holds a memory policy without a limit for missing metrics", async () => {
+    const { autoscaler, map, audit, metrics } = setup([
+      svc("api", 2, opted({ "vigie.autoscale.max": "10", "vigie.autoscale.metric": "check:queue.depth", "vigie.autoscale.target": "10" })),
+      svc("cache", 2, opted({ "vigie.autoscale.max": "10", "vigie.autoscale.metric": "memory" })),
+    ]);
+    metrics.checkValue = async (s) => s.tasks.map((t, i) => ({ taskId: t.id, value: i === 0 ? 30 : 20 }));
+    await autoscaler.tick();
+    expect(map.get("api")?.replicas).toBe(5);
+    expect(audit.list({ service: "api" })[0]?.inputs).toMatchObject({ metric: "check:queue.depth", observed: 25, recommended: 5 });
+    expect(map.get("cache")?.replicas).toBe(2);
+    expect(audit.list({ service: "cache" })[0]).toMatchObject({ reason: "missing_metrics" });
+    expect(audit.list({ service: "cache" })[0]?.message).toContain("no memory limit or reservation");
   });
 
   it("does nothing while another instance holds the lease", async () => {
