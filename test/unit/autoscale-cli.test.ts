@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { QUERIES } from "../../cli/query.js";
 import { buildApi } from "../../collector/api/server.js";
+import { TokenRegistry } from "../../collector/auth/tokens.js";
 import { AuditTrail } from "../../collector/autoscale/audit.js";
 import type { AutoscalerStatus } from "../../collector/autoscale/autoscaler.js";
 import { autoscaleRoutes } from "../../collector/autoscale/routes.js";
@@ -56,5 +57,19 @@ describe("vigie query autoscale and /api/v1/autoscale/events", () => {
     expect(bad.statusCode).toBe(400);
     const wrongReason = await app.inject({ method: "GET", url: "/api/v1/autoscale/events?reason=whatever" });
     expect(wrongReason.statusCode).toBe(400);
+  });
+
+  it("shows a stack-limited token only its stacks' services and decisions", async () => {
+    const token = "shop-reader-token-0123456789";
+    const limited = buildApi({
+      tokens: new TokenRegistry([{ token, scope: "read", stacks: ["ops"] }]),
+      routes: [autoscaleRoutes({ autoscaler: { status: () => status }, audit })],
+    });
+    const headers = { authorization: `Bearer ${token}` };
+    const res = await limited.inject({ method: "GET", url: "/api/v1/autoscale", headers });
+    expect(res.json<{ services: { service: string }[] }>().services.map((s) => s.service)).toEqual(["ops_bad"]);
+    const events = await limited.inject({ method: "GET", url: "/api/v1/autoscale/events", headers });
+    expect(events.json<{ events: unknown[] }>().events).toEqual([]);
+    await limited.close();
   });
 });
