@@ -98,7 +98,7 @@ export function decide(memory: ScaleMemory, input: { behavior: Behavior; current
   if (last !== undefined && now - last < cooldown) {
     return hold("cooldown", `would scale ${direction} to ${desired}; last scale-${direction} ${Math.round((now - last) / 1000)} s ago, cooldown ${Math.round(cooldown / 1000)} s`, detail);
   }
-  const why = desired !== stabilized ? (desired < stabilized && stabilized > current && limited < stabilized ? ` (step limit ${stepLimit(current)})` : ` (bounded by [${b.min}, ${b.max}])`) : "";
+  const why = limited < stabilized ? ` (step limit ${stepLimit(current)})` : desired !== limited ? ` (bounded by [${b.min}, ${b.max}])` : "";
   return { reason: "scaled", direction, current, desired, message: `observed/target ${fmt(rec.ratio)}: ${current} → ${desired}${why}`, ...detail };
 }
 

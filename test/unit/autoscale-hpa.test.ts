@@ -84,6 +84,8 @@ describe("autoscale decision", () => {
     expect(stepLimit(10)).toBe(20);
     const d = decide(emptyMemory(), input(1, rec(9), { max: 20 }), 0);
     expect(d).toMatchObject({ reason: "scaled", direction: "up", desired: 5, recommended: 9 });
+    expect(d.message).toContain("(step limit 5)");
+    expect(decide(emptyMemory(), input(4, rec(6), { max: 5 }), 0).message).toContain("(bounded by [1, 5])");
   });
 
   it("holds within the tolerance", () => expect(decide(emptyMemory(), input(3, rec(3, 1.05, true)), 0).reason).toBe("tolerance"));
