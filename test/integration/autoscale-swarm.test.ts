@@ -96,8 +96,18 @@ describe("autoscaler on the real swarm", () => {
               const info = (await real.inspect()) as Inspected;
               if (!interfered) {
                 interfered = true;
-                await real.update({ _query: { version: info.Version.Index }, _body: { ...info.Spec, Labels: { ...info.Spec.Labels, other: "writer" } } });
+                // The other writer retries its own conflicts (a new service's version also moves when Swarm allocates it).
+                for (let attempt = 0; ; attempt++) {
+                  const fresh = (await real.inspect()) as Inspected;
+                  try {
+                    await real.update({ _query: { version: fresh.Version.Index }, _body: { ...fresh.Spec, Labels: { ...fresh.Spec.Labels, other: "writer" } } });
+                    break;
+                  } catch (err) {
+                    if (attempt >= 5 || !/out of sequence/.test((err as Error).message)) throw err;
+                  }
+                }
               }
+              // The actuator gets what it read before the other write: its update must then conflict.
               return info;
             },
           });
@@ -105,6 +115,7 @@ describe("autoscaler on the real swarm", () => {
       },
     });
     const result = await new DockerActuator(racing).scale(raced, 2);
+    if (!result.ok) expect.fail(`actuator refused: ${result.reason}: ${result.message}`);
     expect(result).toMatchObject({ ok: true, from: 1, to: 2, attempts: 2 });
     const after = await inspect(raced);
     expect(after.Spec.Mode.Replicated.Replicas).toBe(2);
