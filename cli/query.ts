@@ -1,4 +1,5 @@
 import { queryLogs } from "./logs.js";
+import { queryAutoscale } from "./autoscale.js";
 import { bytesHuman, percent, renderTable } from "./table.js";
 
 export interface QueryContext {
@@ -48,6 +49,7 @@ interface CheckRow {
 /** Renderers per `vigie query <what>`; a new resource is a new entry. */
 export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
   logs: queryLogs,
+  autoscale: (ctx) => queryAutoscale(ctx),
   async nodes(ctx) {
     const { nodes } = await apiGet<{ nodes: NodeRow[] }>(ctx, "/api/v1/nodes");
     if (ctx.json) return ctx.out(JSON.stringify(nodes, null, 2));
