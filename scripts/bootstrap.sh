@@ -47,11 +47,14 @@ if [ ${#missing[@]} -gt 0 ]; then
   rm -f "$log"
 fi
 
-# npm packages: only when the lock file changed since the last install.
-stamp=node_modules/.package-lock.json
-if [ ! -f "$stamp" ] || [ package-lock.json -nt "$stamp" ]; then
+# npm packages: only when the lock file's content changed since the last install (a checkout
+# that merely touched the file, or a second work tree sharing node_modules, installs nothing).
+stamp=node_modules/.vigie-lock-sha256
+want=$(sha256sum package-lock.json | cut -d' ' -f1)
+if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want" ]; then
   echo "bootstrap: npm ci" >&2
   npm ci --no-audit --no-fund --loglevel=error >&2
+  echo "$want" >"$stamp"
 else
   say "node_modules up to date"
 fi
