@@ -1,12 +1,24 @@
 import type { AgentOptions } from "../agent/index.js";
 import type { CollectorOptions } from "../collector/index.js";
 import type { Logger } from "../lib/index.js";
+import { natsCredentials } from "../lib/secrets.js";
+import { ConfigError } from "./config/load.js";
 import type { Config } from "./config/schema.js";
+
+/** NATS user and password (from `nats.passwordFile`, read here once), or none. */
+function natsAuth(config: Config): { user: string; pass?: string } | undefined {
+  try {
+    return natsCredentials(config.nats);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+}
 
 /** Maps the validated configuration onto the agent's options: the one place they meet. */
 export function agentOptions(config: Config, log: Logger): AgentOptions {
   return {
     natsUrl: config.nats.url,
+    natsAuth: natsAuth(config),
     intervalMs: config.interval,
     listen: config.agent.listen,
     dataDir: config.dataDir,
@@ -25,6 +37,7 @@ export function agentOptions(config: Config, log: Logger): AgentOptions {
 export function collectorOptions(config: Config, log: Logger): CollectorOptions {
   return {
     natsUrl: config.nats.url,
+    natsAuth: natsAuth(config),
     listen: config.api.listen,
     dataDir: config.dataDir,
     streamMaxAgeMs: config.nats.streamMaxAge,

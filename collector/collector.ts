@@ -31,6 +31,8 @@ import { SwarmWatcher } from "./swarm/watcher.js";
 /** Everything the collector needs, already validated (the CLI maps configuration onto this). */
 export interface CollectorOptions {
   natsUrl: string;
+  /** NATS user and password (deploy/nats/nats.conf's `collector`); none on an open server. */
+  natsAuth?: { user: string; pass?: string };
   /** host:port of the API; `127.0.0.1:9480` by default, port 0 picks a free one. */
   listen: string;
   /** SQLite state under `<dataDir>/collector`. */
@@ -114,7 +116,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
 
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: options.natsUrl, name: "vigie-collector", maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
+    nc = await connect({ servers: options.natsUrl, name: "vigie-collector", ...options.natsAuth, maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
   } catch (err) {
     model.close(now());
     throw new Error(`cannot connect to NATS at ${options.natsUrl}: ${(err as Error).message}`, { cause: err });

@@ -63,6 +63,12 @@ export const ConfigSchema = z
         /** Bytes per stream; -1 = unlimited. Default 1GiB. */
         streamMaxBytes: z.union([z.literal(-1), z.literal("-1").transform(() => -1 as const), bytes()]).default("1GiB"),
         streamReplicas: int(1, 5).default(1),
+        /** User name for NATS (deploy/nats/nats.conf has `agent` and `collector`); unset = no credentials. */
+        user: z.string().min(1).max(256).optional(),
+        /** The user's password, in clear (printed redacted); prefer `passwordFile`. Needs `user`; not with `passwordFile`. */
+        password: z.string().min(1).max(1024).optional(),
+        /** A file holding the user's password (a Swarm secret under /run/secrets/); one trailing newline is ignored. */
+        passwordFile: z.string().min(1).optional(),
       })
       .strict()
       .default({}),
