@@ -1,5 +1,3 @@
-import { existsSync } from "node:fs";
-import Docker from "dockerode";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
@@ -27,6 +25,7 @@ import type { StateStore } from "./store/state-store.js";
 import { registerSwarmMetrics } from "./swarm/metrics.js";
 import { swarmRoutes } from "./swarm/routes.js";
 import { SwarmWatcher } from "./swarm/watcher.js";
+import { describeEngine, swarmDocker, swarmEngine, type SwarmSetting } from "./swarm/engine.js";
 
 /** Everything the collector needs, already validated (the CLI maps configuration onto this). */
 export interface CollectorOptions {
@@ -59,10 +58,10 @@ export interface CollectorOptions {
   /** When a silent node is stale (3 intervals) and down (default 2 min). */
   absence?: AbsenceOptions;
   /**
-   * The Swarm view from the local engine (when it is a manager). Default: on when the Docker
-   * socket exists, every 10 s.
+   * The Swarm view from the engine of `DOCKER_HOST`, else the local socket (when it is a
+   * manager), every 10 s. `enabled`: default "auto", on when DOCKER_HOST is set or the socket exists.
    */
-  swarm?: { enabled?: boolean; socketPath?: string; intervalMs?: number };
+  swarm?: { enabled?: SwarmSetting; socketPath?: string; intervalMs?: number };
   /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
   history?: HistoryOptions;
   /** Extra route modules (alerts, …), registered after the built-in ones. */
@@ -156,16 +155,17 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const metrics = createCollectorMetrics(ingest.stats, model, now);
   registerHistoryMetrics(metrics.registry, history);
   registerCheckMetrics(metrics.registry, model.checks, now);
-  const socketPath = options.swarm?.socketPath ?? "/var/run/docker.sock";
-  const swarm =
-    (options.swarm?.enabled ?? existsSync(socketPath))
-      ? new SwarmWatcher(new Docker({ socketPath }), {
-          intervalMs: options.swarm?.intervalMs ?? 10_000,
-          log: log.child({ component: "swarm" }),
-          now,
-          onReading: (status, view) => model.setSwarm(status, view),
-        })
-      : undefined;
+  const engine = swarmEngine(options.swarm ?? {});
+  if (engine) log.info({ engine: describeEngine(engine) }, "Swarm view reads from the Docker engine");
+  else log.info("Swarm view off (collector.swarm.enabled, or no Docker socket)");
+  const swarm = engine
+    ? new SwarmWatcher(swarmDocker(engine), {
+        intervalMs: options.swarm?.intervalMs ?? 10_000,
+        log: log.child({ component: "swarm" }),
+        now,
+        onReading: (status, view) => model.setSwarm(status, view),
+      })
+    : undefined;
   if (swarm) {
     registerSwarmMetrics(metrics.registry, () => model.swarm.view());
     swarm.start();

@@ -142,6 +142,16 @@ export const ConfigSchema = z
         historyMaxSeries: int(1_000, 50_000_000).default(500_000),
         /** Silence after which a node is down (it is stale after 3 of its intervals). */
         nodeDownAfter: duration(1_000).default("2m"),
+        swarm: z
+          .object({
+            /**
+             * The Swarm view (nodes, services, tasks) from the engine of `DOCKER_HOST`, else
+             * /var/run/docker.sock: `auto` (on when DOCKER_HOST is set or the socket exists), true, false.
+             */
+            enabled: z.union([z.literal("auto"), bool()]).default("auto"),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),
