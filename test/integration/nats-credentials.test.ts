@@ -6,7 +6,8 @@ import { startAgent, type Agent } from "../../agent/index.js";
 import { loadConfig } from "../../cli/config/load.js";
 import { agentOptions, collectorOptions } from "../../cli/options.js";
 import { startCollector, type Collector } from "../../collector/index.js";
-import { testLog } from "../support/log.js";
+import { BAD_CREDENTIALS, NO_CREDENTIALS } from "../../agent/publish/connection.js";
+import { captureLog, testLog } from "../support/log.js";
 import { startNats, type NatsServer } from "../support/nats.js";
 import { agentTestOptions, collectorTestOptions } from "../support/vigie.js";
 import { waitFor } from "../support/wait.js";
@@ -57,14 +58,24 @@ describe("agent and collector with the credentials of deploy/nats/nats.conf", ()
     await expect(startCollector(collectorTestOptions(nats.url, path.join(dir, "anon")))).rejects.toThrow(/cannot connect to NATS.*(authorization|auth)/i);
   });
 
-  it("an agent with a wrong password spools and never publishes", async () => {
-    const spy = await startAgent(agentTestOptions(nats.url, path.join(dir, "spy"), { natsAuth: { user: "agent", pass: "not-the-password" }, intervalMs: 200, nodeId: "spy-node", hostname: "spy-host" }));
-    try {
-      await waitFor("messages waiting in the spool", () => spy.spool.size >= 2, 15_000);
-      expect(spy.publisher.stats.published).toBe(0);
-      expect(collector!.model.nodes(Date.now()).some((n) => n.node.id === "spy-node")).toBe(false);
-    } finally {
-      await spy.stop();
+  it("an agent with a wrong password, or none, spools, never publishes, and says what to fix", async () => {
+    for (const [name, natsAuth, expected] of [
+      ["wrong", { user: "agent", pass: "not-the-password" }, BAD_CREDENTIALS],
+      ["anon", undefined, NO_CREDENTIALS],
+    ] as const) {
+      const captured = captureLog();
+      const spy = await startAgent(agentTestOptions(nats.url, path.join(dir, `spy-${name}`), { natsAuth, intervalMs: 200, nodeId: `spy-${name}`, hostname: `spy-${name}`, log: captured.log }));
+      try {
+        await waitFor("the refusal logged", () => captured.lines.some((l) => l.msg === expected), 15_000);
+        await waitFor("messages waiting in the spool", () => spy.spool.size >= 2, 15_000);
+        expect(spy.publisher.stats.published).toBe(0);
+        expect(collector!.model.nodes(Date.now()).some((n) => n.node.id === `spy-${name}`)).toBe(false);
+        const refusal = captured.lines.find((l) => l.msg === expected);
+        expect(refusal?.level).toBe(50);
+        expect(JSON.stringify(captured.lines)).not.toContain("not-the-password");
+      } finally {
+        await spy.stop();
+      }
     }
-  }, 30_000);
+  }, 60_000);
 });
