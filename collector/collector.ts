@@ -100,6 +100,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   if (!tokens.enabled) log.warn("no API token configured: the API is open to anyone who can reach it");
   const absence = options.absence ?? {};
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  // Before anything is opened: a DOCKER_HOST the client cannot read stops start-up here.
+  const engine = swarmEngine(options.swarm ?? {});
+  const swarmClient = engine ? swarmDocker(engine) : undefined;
   const model = openModel({ dataDir: options.dataDir, history: options.history, absence, handlers: options.handlers, log: log.child({ component: "model" }), now });
   model.on("nodeStatus", (c) => {
     const fields = { node: c.hostname, nodeId: c.nodeId, from: c.from, to: c.to };
@@ -155,11 +158,10 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const metrics = createCollectorMetrics(ingest.stats, model, now);
   registerHistoryMetrics(metrics.registry, history);
   registerCheckMetrics(metrics.registry, model.checks, now);
-  const engine = swarmEngine(options.swarm ?? {});
   if (engine) log.info({ engine: describeEngine(engine) }, "Swarm view reads from the Docker engine");
   else log.info("Swarm view off (collector.swarm.enabled, or no Docker socket)");
-  const swarm = engine
-    ? new SwarmWatcher(swarmDocker(engine), {
+  const swarm = swarmClient
+    ? new SwarmWatcher(swarmClient, {
         intervalMs: options.swarm?.intervalMs ?? 10_000,
         log: log.child({ component: "swarm" }),
         now,

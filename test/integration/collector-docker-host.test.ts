@@ -55,6 +55,11 @@ describe("the collector's Swarm view follows DOCKER_HOST", () => {
     expect(collector.model.swarm.view()).toBeUndefined();
   });
 
+  it("refuses to start with a DOCKER_HOST the Docker client cannot read, naming it", async () => {
+    process.env.DOCKER_HOST = "tcp://[not-a-host";
+    await expect(start("bad")).rejects.toThrow(/DOCKER_HOST = "tcp:\/\/\[not-a-host"/);
+  });
+
   it("has no Swarm view with collector.swarm.enabled false, engine or not", async () => {
     process.env.DOCKER_HOST = `unix://${path.join(dir, "engine.sock")}`;
     collector = await start("off", false);
