@@ -22,6 +22,8 @@ Commands:
   query <what> [--json] ask the collector: ${Object.keys(QUERIES).join(", ")}
   config check          validate the configuration and print it with defaults applied
   config keys           list every configuration key and its environment variable
+  dashboards build --out DIR
+                        write the Grafana dashboards (JSON) and provisioning files to DIR
 
 Options:
   -c, --config FILE     YAML configuration file (every key is also settable as VIGIE_*)
@@ -47,6 +49,7 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         api: { type: "string" },
         token: { type: "string" },
         json: { type: "boolean" },
+        out: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
       },
@@ -85,6 +88,12 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
           return 0;
         }
         throw new UsageError(`unknown config subcommand ${rest[0]}`);
+      case "dashboards": {
+        if (rest[0] !== "build" || !values.out) throw new UsageError("usage: vigie dashboards build --out DIR");
+        const { writeDashboards } = await import("./dashboards.js");
+        for (const f of writeDashboards(values.out)) out(f);
+        return 0;
+      }
       case "query": {
         const what = rest[0];
         const run = what ? QUERIES[what] : undefined;
