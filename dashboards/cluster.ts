@@ -20,5 +20,5 @@ export function clusterOverview(): DashboardBuilder {
     .withPanel(timeseries("Memory used", [{ expr: `100 * (1 - max by (node) (${N.memAvailable}) / max by (node) (${N.memTotal}))`, legend: "{{node}}" }], { span: 8, unit: "percent", min: 0, max: 100 }))
     .withPanel(timeseries("Fullest filesystem", [{ expr: `100 * max by (node) (1 - ${N.fsAvail} / ${N.fsSize})`, legend: "{{node}}" }], { span: 8, unit: "percent", min: 0, max: 100 }))
     .withRow(new RowBuilder("Alerts"))
-    .withPanel(table("Firing alerts", { expr: `${F.alerts}{state="firing"} == 1` }, { span: 24, noValue: "none" }));
+    .withPanel(table("Firing alerts by name", { expr: `${F.alerts}{state="firing"} == 1` }, { span: 24, noValue: "none" }));
 }
