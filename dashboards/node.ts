@@ -13,7 +13,7 @@ export function nodeDetail(): DashboardBuilder {
     .withPanel(stat("Status", { expr: `max by (status) (${F.nodeStatus}{${ON}} == 1)`, legend: "{{status}}" }))
     .withPanel(stat("Uptime", { expr: `time() - max(${N.bootTime}{${ON}})` }, { unit: "s" }))
     .withPanel(stat("CPUs", { expr: cpus }))
-    .withPanel(stat("Memory", { expr: `max(${N.memTotal}{${ON}})` }, { unit: "bytes" }))
+    .withPanel(stat("Memory total", { expr: `max(${N.memTotal}{${ON}})` }, { unit: "bytes" }))
     .withPanel(stat("Containers", { expr: `count(${N.containerLastSeen}{${ON}})` }, { noValue: "0" }))
     .withPanel(stat("Agent last heard", { expr: `max(${F.nodeLastSeen}{${ON}})` }, { unit: "s" }))
     .withRow(new RowBuilder("CPU and memory"))
