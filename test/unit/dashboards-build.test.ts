@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { writeDashboards } from "../../cli/dashboards.js";
+import { main } from "../../cli/main.js";
 import { buildDashboards, exposedNames, metricNames, panelQueries, provisioningFiles, substitute, variableQueries } from "../../dashboards/index.js";
 
 const built = buildDashboards();
@@ -66,6 +67,25 @@ describe("dashboards as code", () => {
       const json = JSON.parse(readFileSync(path.join(dir, "dashboards/node-detail.json"), "utf8")) as { uid: string; schemaVersion: number };
       expect(json).toMatchObject({ uid: "vigie-node", schemaVersion: 42 });
       expect(provisioningFiles("http://127.0.0.1:9090")["provisioning/datasources/vigie.yml"]).toContain("url: http://127.0.0.1:9090");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("vigie dashboards build --out DIR writes the files and names them; without --out it is a usage error", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "vigie-dashboards-cli-"));
+    const printed: string[] = [];
+    try {
+      expect(await main(["dashboards", "build", "--out", dir], (t) => printed.push(t))).toBe(0);
+      expect(printed).toContain("dashboards/pipeline-health.json");
+      expect(JSON.parse(readFileSync(path.join(dir, "dashboards/pipeline-health.json"), "utf8"))).toMatchObject({ uid: "vigie-pipeline" });
+      const stderr = process.stderr.write.bind(process.stderr);
+      process.stderr.write = () => true;
+      try {
+        expect(await main(["dashboards", "build"], () => {})).toBe(2);
+      } finally {
+        process.stderr.write = stderr;
+      }
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
