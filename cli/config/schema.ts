@@ -42,7 +42,7 @@ export const list = () => z.union([z.array(z.string()), z.string().transform((s)
 /**
  * Vigie's configuration: one schema for the YAML file and the `VIGIE_*` environment
  * (`nats.url` ↔ `VIGIE_NATS_URL`, `agent.hostRoot` ↔ `VIGIE_AGENT_HOST_ROOT`). Unknown keys are
- * errors. Defaults are the documented ones (DESIGN §10).
+ * errors. Defaults are the documented ones (README, Configuration).
  */
 export const ConfigSchema = z
   .object({
