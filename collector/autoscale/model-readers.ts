@@ -90,15 +90,17 @@ export class ModelMetricReader implements MetricReader {
  * Services from the Swarm manager's engine, with each task's readiness from the health its
  * agent reported to the model. The model's Swarm view has no labels, version index or resource
  * limits, which a policy, an update and a CPU utilization need; so the spec is read from the
- * engine, the health from the model.
+ * engine, the health from the model. On an engine the Swarm view found not to be a manager
+ * there is nothing to scale (and nothing worth a warning every interval).
  */
 export class ModelServiceReader implements ServiceReader {
   constructor(
     private readonly docker: Docker,
-    private readonly model: Pick<ClusterModel, "containers">,
+    private readonly model: Pick<ClusterModel, "containers" | "swarm">,
   ) {}
 
   async services(): Promise<AutoscaleService[]> {
+    if (this.model.swarm.status === "not_manager") return [];
     const health = new Map<string, string>();
     for (const c of this.model.containers()) if (c.health !== null) health.set(c.id, c.health);
     return new DockerServiceReader(this.docker, (id) => health.get(id)).services();

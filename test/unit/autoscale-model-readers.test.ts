@@ -118,7 +118,11 @@ describe("autoscaler readers over the collector's model", () => {
       listTasks: async () =>
         ["a", "b"].map((c, i) => ({ ID: `t${i + 1}`, ServiceID: "svc-web", DesiredState: "running", Status: { State: "running", ContainerStatus: { ContainerID: `id-shop_web.${i + 1}.${c}` } } })),
     } as unknown as Docker;
-    const [s] = await new ModelServiceReader(engine, model).services();
+    const reader = new ModelServiceReader(engine, model);
+    model.setSwarm("not_manager", undefined);
+    expect(await reader.services()).toEqual([]);
+    model.setSwarm("manager", undefined);
+    const [s] = await reader.services();
     expect(s).toMatchObject({ name: "shop_web", version: 9, replicas: 2, cpuLimitCores: 0.5, labels: { "vigie.autoscale.enabled": "true" } });
     expect(s?.tasks.map((t) => [t.id, t.ready])).toEqual([
       ["t1", false],
