@@ -1,4 +1,5 @@
 import { existsSync } from "node:fs";
+import { hostname } from "node:os";
 import Docker from "dockerode";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -10,6 +11,7 @@ import { nodeRoutes } from "./api/routes/nodes.js";
 import { queryRoutes } from "./api/routes/query.js";
 import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
+import { ModelMetricReader, ModelServiceReader, startAutoscaler, type AutoscaleCapability, type AutoscaleSection } from "./autoscale/index.js";
 import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
 import { clusterExposition } from "./exposition/cluster.js";
 import type { AbsenceOptions } from "./history/absence.js";
@@ -63,6 +65,8 @@ export interface CollectorOptions {
   swarm?: { enabled?: boolean; socketPath?: string; intervalMs?: number };
   /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
   history?: HistoryOptions;
+  /** The autoscaler's validated section; it runs where the Swarm view is on. Undefined: no autoscaler. */
+  autoscale?: AutoscaleSection;
   /** Extra route modules (alerts, …), registered after the built-in ones. */
   routes?: RouteModule[];
   /** More stores for some kinds of message (the log store for `logs`), given to the model. */
@@ -88,6 +92,8 @@ export interface Collector {
   latest: LatestMetrics;
   /** The Swarm view, when enabled. */
   swarm?: SwarmWatcher;
+  /** The autoscaler, when it runs: `autoscale.audit.subscribe` hears every decision (scale events for alert receivers). */
+  autoscale?: AutoscaleCapability;
   stop(): Promise<void>;
 }
 
@@ -168,6 +174,23 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     registerSwarmMetrics(metrics.registry, () => model.swarm.view());
     swarm.start();
   }
+  // The autoscaler scales through this manager's engine, on the agents' numbers as the model holds them.
+  const autoscaleDocker = new Docker({ socketPath });
+  const autoscale =
+    swarm && options.autoscale
+      ? await startAutoscaler({
+          section: options.autoscale,
+          nc,
+          docker: autoscaleDocker,
+          services: new ModelServiceReader(autoscaleDocker, model),
+          metrics: new ModelMetricReader(model, now),
+          dataDir: options.dataDir,
+          holderId: `${hostname()}:${process.pid}`,
+          log: log.child({ component: "autoscale" }),
+          now,
+        })
+      : undefined;
+  autoscale?.registerMetrics(metrics.registry);
   const loops = modelLoops(model, { statusIntervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), now, log });
   loops.start();
 
@@ -187,6 +210,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       queryRoutes({ history, now }),
       checkRoutes({ state: model.checks, now }),
       ...(swarm ? [swarmRoutes(model.swarm)] : []),
+      ...(autoscale ? [autoscale.routes] : []),
       ...(options.routes ?? []),
     ],
   });
@@ -204,11 +228,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     history,
     latest: model.latest,
     swarm,
+    autoscale,
     async stop() {
       await swarm?.stop();
       await app.close();
       await ingest.stop();
       await loops.stop();
+      await autoscale?.stop();
       await nc.drain().catch(() => nc.close());
       model.close(now());
       log.info("collector stopped");

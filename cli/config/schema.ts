@@ -2,6 +2,7 @@ import { z } from "zod";
 import { durationSchema, parseBytes } from "../../lib/index.js";
 import { ChecksSectionSchema } from "../../agent/checks/config.js";
 import { AlertsSectionSchema } from "../../collector/alerts/config.js";
+import { AutoscaleSectionSchema } from "../../collector/autoscale/config.js";
 
 /** A duration (`10s`, `5m`, `1h30m`, or milliseconds) → milliseconds. */
 export const duration = (min = 0) => durationSchema({ min });
@@ -149,6 +150,8 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     alerts: AlertsSectionSchema.default({}),
+    /** The autoscaler (runs in a collector on a Swarm manager): interval, tolerance, dry run, lease, policies. */
+    autoscale: AutoscaleSectionSchema.default({}),
     /**
      * Status checks of endpoints outside containers (containers declare theirs with
      * `vigie.check.*` labels): name, url, conditions, interval, timeout, thresholds. As an
