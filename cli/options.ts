@@ -53,6 +53,7 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     history: { windowMs: config.collector.historyWindow, retentionMs: config.collector.historyRetention, maxSeries: config.collector.historyMaxSeries, intervalMs: config.interval },
     absence: { downAfterMs: config.collector.nodeDownAfter, defaultIntervalMs: config.interval },
     swarm: { enabled: config.collector.swarm.enabled },
+    autoscale: config.autoscale,
     log,
   };
 }

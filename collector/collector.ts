@@ -1,3 +1,4 @@
+import { hostname } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
@@ -8,6 +9,7 @@ import { nodeRoutes } from "./api/routes/nodes.js";
 import { queryRoutes } from "./api/routes/query.js";
 import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
+import { ModelMetricReader, ModelServiceReader, startAutoscaler, type AutoscaleCapability, type AutoscaleSection } from "./autoscale/index.js";
 import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
 import { clusterExposition } from "./exposition/cluster.js";
 import type { AbsenceOptions } from "./history/absence.js";
@@ -64,6 +66,8 @@ export interface CollectorOptions {
   swarm?: { enabled?: SwarmSetting; socketPath?: string; intervalMs?: number };
   /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
   history?: HistoryOptions;
+  /** The autoscaler's validated section; it runs where the Swarm view is on. Undefined: no autoscaler. */
+  autoscale?: AutoscaleSection;
   /** Extra route modules (alerts, …), registered after the built-in ones. */
   routes?: RouteModule[];
   /** More stores for some kinds of message (the log store for `logs`), given to the model. */
@@ -89,6 +93,8 @@ export interface Collector {
   latest: LatestMetrics;
   /** The Swarm view, when enabled. */
   swarm?: SwarmWatcher;
+  /** The autoscaler, when it runs: `autoscale.audit.subscribe` hears every decision (scale events for alert receivers). */
+  autoscale?: AutoscaleCapability;
   stop(): Promise<void>;
 }
 
@@ -172,6 +178,22 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     registerSwarmMetrics(metrics.registry, () => model.swarm.view());
     swarm.start();
   }
+  // The autoscaler scales through the engine the Swarm view reads, on the agents' numbers as the model holds them.
+  const autoscale =
+    swarm && swarmClient && options.autoscale
+      ? await startAutoscaler({
+          section: options.autoscale,
+          nc,
+          docker: swarmClient,
+          services: new ModelServiceReader(swarmClient, model),
+          metrics: new ModelMetricReader(model, now),
+          dataDir: options.dataDir,
+          holderId: `${hostname()}:${process.pid}`,
+          log: log.child({ component: "autoscale" }),
+          now,
+        })
+      : undefined;
+  autoscale?.registerMetrics(metrics.registry);
   const loops = modelLoops(model, { statusIntervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), now, log });
   loops.start();
 
@@ -191,6 +213,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       queryRoutes({ history, now }),
       checkRoutes({ state: model.checks, now }),
       ...(swarm ? [swarmRoutes(model.swarm)] : []),
+      ...(autoscale ? [autoscale.routes] : []),
       ...(options.routes ?? []),
     ],
   });
@@ -208,11 +231,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     history,
     latest: model.latest,
     swarm,
+    autoscale,
     async stop() {
       await swarm?.stop();
       await app.close();
       await ingest.stop();
       await loops.stop();
+      await autoscale?.stop();
       await nc.drain().catch(() => nc.close());
       model.close(now());
       log.info("collector stopped");
