@@ -10,7 +10,7 @@ import { linkMetrics } from "../../agent/host/network.js";
 import { compileFilters } from "../../agent/host/options.js";
 import { METRIC, ResourceMetrics, type Metric } from "../../protocol/index.js";
 
-/** Files copied from this project's Debian 13 test machine (kernel 6.x, PSI on, no conntrack module). */
+/** Files copied from this project's Debian 13 test machine (kernel 6.x, PSI on, conntrack files not copied). */
 const ROOT = path.join(import.meta.dirname, "../fixtures/host/kernel");
 const fixture = (relative: string) => readFileSync(path.join(ROOT, relative), "latin1");
 const points = (m: Metric | undefined) => Object.fromEntries((m?.points ?? []).map((p) => [String(p.attributes?.["vigie.linux.field"]), p.value]));
@@ -89,7 +89,7 @@ describe("LinuxHost on the captured kernel files", () => {
       expect(points(metric(METRIC.sockstat))).toMatchObject({ sockets_used: 48, TCP6_inuse: expect.any(Number) });
       expect(metric(METRIC.fileDescriptorsLimit)?.points[0]?.value).toBe(2466112);
       expect(metric(METRIC.entropyAvailable)?.points[0]?.value).toBe(256);
-      expect(metric(METRIC.conntrackEntries)).toBeUndefined(); // no nf_conntrack here
+      expect(metric(METRIC.conntrackEntries)).toBeUndefined(); // not copied into the fixture
       expect(metric(METRIC.pressureStallTime)?.points).toHaveLength(6);
       const up = metric(METRIC.networkUp)?.points.map((p) => [p.attributes?.["network.interface.name"], p.value]);
       expect(up).toEqual(expect.arrayContaining([["eth0", 1], ["lo", 0]]));
