@@ -27,6 +27,7 @@ import type { StateStore } from "./store/state-store.js";
 import { registerSwarmMetrics } from "./swarm/metrics.js";
 import { swarmRoutes } from "./swarm/routes.js";
 import { SwarmWatcher } from "./swarm/watcher.js";
+import { CheckDefinitionsPublisher } from "./swarm/check-definitions.js";
 
 /** Everything the collector needs, already validated (the CLI maps configuration onto this). */
 export interface CollectorOptions {
@@ -155,13 +156,18 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   registerHistoryMetrics(metrics.registry, history);
   registerCheckMetrics(metrics.registry, model.checks, now);
   const socketPath = options.swarm?.socketPath ?? "/var/run/docker.sock";
+  // Service check labels, which only managers can read, go to every agent through NATS KV.
+  const checkDefinitions = new CheckDefinitionsPublisher(nc, log.child({ component: "swarm" }));
   const swarm =
     (options.swarm?.enabled ?? existsSync(socketPath))
       ? new SwarmWatcher(new Docker({ socketPath }), {
           intervalMs: options.swarm?.intervalMs ?? 10_000,
           log: log.child({ component: "swarm" }),
           now,
-          onReading: (status, view) => model.setSwarm(status, view),
+          onReading: (status, view) => {
+            model.setSwarm(status, view);
+            void checkDefinitions.publish(view);
+          },
         })
       : undefined;
   if (swarm) {
@@ -206,6 +212,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     swarm,
     async stop() {
       await swarm?.stop();
+      await checkDefinitions.settled();
       await app.close();
       await ingest.stop();
       await loops.stop();
