@@ -63,17 +63,13 @@ export class ServiceCheckLabels {
     this.closed = true;
     this.watcher?.stop();
     this.wake?.();
-    if ("natsUrl" in this.source) await this.nc?.close().catch(() => undefined);
     await this.done;
   }
 
   private async run(): Promise<void> {
     while (!this.closed) {
       try {
-        const nc = "nc" in this.source ? this.source.nc : (this.nc ??= await connect({
-                servers: this.source.natsUrl, user: this.source.user, pass: this.source.pass, token: this.source.token,
-                name: "vigie-agent-checks", maxReconnectAttempts: -1, reconnectTimeWait: 1000,
-              }));
+        const nc = "nc" in this.source ? this.source.nc : (this.nc ??= await this.connect(this.source));
         const kv: KV = await new Kvm(nc).open(CHECKS_BUCKET);
         await kv.status(); // throws while the bucket does not exist
         const watch = await kv.watch();
@@ -95,6 +91,13 @@ export class ServiceCheckLabels {
         };
       });
     }
+    // The connection this instance opened (a shared one stays its owner's).
+    if ("natsUrl" in this.source) await this.nc?.close().catch(() => undefined);
+  }
+
+  private connect(source: NatsSource): Promise<NatsConnection> {
+    const { natsUrl, user, pass, token } = source;
+    return connect({ servers: natsUrl, user, pass, token, name: "vigie-agent-checks", maxReconnectAttempts: -1, reconnectTimeWait: 1000 });
   }
 
   private apply(key: string, value: Uint8Array): void {
