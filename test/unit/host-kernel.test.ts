@@ -10,7 +10,7 @@ import { linkMetrics } from "../../agent/host/network.js";
 import { compileFilters } from "../../agent/host/options.js";
 import { METRIC, ResourceMetrics, type Metric } from "../../protocol/index.js";
 
-/** Files copied from this project's Debian 13 test machine (kernel 6.x, PSI on, conntrack files not copied). */
+/** Files copied from this project's Debian 12 test machine (kernel 6.18, PSI on, conntrack files not copied). */
 const ROOT = path.join(import.meta.dirname, "../fixtures/host/kernel");
 const fixture = (relative: string) => readFileSync(path.join(ROOT, relative), "latin1");
 const points = (m: Metric | undefined) => Object.fromEntries((m?.points ?? []).map((p) => [String(p.attributes?.["vigie.linux.field"]), p.value]));
