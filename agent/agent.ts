@@ -114,7 +114,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected, () => docker?.up);
   const sampling = new SamplingLoop({ intervalMs: options.intervalMs, sources: metricSources, metrics, log, spanAttributes: { "host.name": identity.hostname, "node.id": identity.nodeId } });
   // On a worker the engine cannot say a service's labels: the collector publishes them.
-  const published = docker && !options.checkTargets ? ServiceCheckLabels.watch({ natsUrl: options.natsUrl }, log) : undefined;
+  const published = docker && !options.checkTargets ? ServiceCheckLabels.watch({ natsUrl: options.natsUrl, ...options.natsAuth }, log) : undefined;
   const checks = new CheckRunner({
     checks: options.checks,
     listTargets: options.checkTargets ?? (docker ? dockerTargets(docker, { published: (id) => published?.get(id) }) : false),
