@@ -39,6 +39,7 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     http: { requestTimeoutMs: config.api.requestTimeout, headersTimeoutMs: config.api.headersTimeout, idleTimeoutMs: config.api.idleTimeout, maxConnections: config.api.maxConnections },
     history: { windowMs: config.collector.historyWindow, retentionMs: config.collector.historyRetention, maxSeries: config.collector.historyMaxSeries, intervalMs: config.interval },
     absence: { downAfterMs: config.collector.nodeDownAfter, defaultIntervalMs: config.interval },
+    alerts: { section: config.alerts },
     log,
   };
 }

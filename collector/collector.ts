@@ -11,6 +11,7 @@ import { queryRoutes } from "./api/routes/query.js";
 import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
 import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
+import { collectorAlerts, type CollectorAlertsOptions } from "./alerts/collector-alerts.js";
 import { clusterExposition } from "./exposition/cluster.js";
 import type { AbsenceOptions } from "./history/absence.js";
 import type { LatestMetrics } from "./history/latest.js";
@@ -72,6 +73,8 @@ export interface CollectorOptions {
    * here (alert engine, autoscaler) to miss no change.
    */
   onModel?: (model: ClusterModel) => void;
+  /** Alert rules, evaluation and notifications (the `alerts` section); none when absent. */
+  alerts?: CollectorAlertsOptions;
   log: Logger;
   now?: () => number;
 }
@@ -105,9 +108,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
     else log.warn(fields, `node ${c.hostname} is ${c.to}: its agent stopped reporting`);
   });
+  // Alerts subscribe to the model before the replay and ingest, like onModel; started once /metrics exists.
+  let alerts: ReturnType<typeof collectorAlerts> | undefined;
   try {
+    alerts = options.alerts ? collectorAlerts(model, { ...options.alerts, dataDir: options.dataDir, listen: options.listen, log, now }) : undefined;
     options.onModel?.(model);
   } catch (err) {
+    await alerts?.stop();
     model.close(now());
     throw err;
   }
@@ -116,6 +123,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   try {
     nc = await connect({ servers: options.natsUrl, name: "vigie-collector", maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
   } catch (err) {
+    await alerts?.stop();
     model.close(now());
     throw new Error(`cannot connect to NATS at ${options.natsUrl}: ${(err as Error).message}`, { cause: err });
   }
@@ -170,6 +178,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   }
   const loops = modelLoops(model, { statusIntervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), now, log });
   loops.start();
+  alerts?.start(metrics.registry);
 
   const app = buildApi({
     tokens,
@@ -187,6 +196,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       queryRoutes({ history, now }),
       checkRoutes({ state: model.checks, now }),
       ...(swarm ? [swarmRoutes(model.swarm)] : []),
+      ...(alerts ? [alerts.routes] : []),
       ...(options.routes ?? []),
     ],
   });
@@ -209,6 +219,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await app.close();
       await ingest.stop();
       await loops.stop();
+      await alerts?.stop();
       await nc.drain().catch(() => nc.close());
       model.close(now());
       log.info("collector stopped");
