@@ -18,6 +18,12 @@ export interface CollectorAlertsOptions {
   logRate?: LogRate;
   /** Read the rules again on SIGHUP (the collector process). Default true. */
   reloadOnSighup?: boolean;
+  /**
+   * How long after start-up the first evaluation waits (default 30 s: three of the agents' default
+   * intervals, three Swarm readings). Checks, the Swarm view and event counts are rebuilt from what
+   * arrives after a restart; evaluated at once, every open alert on them would be said to miss its data.
+   */
+  warmupMs?: number;
   /** Delivery retries (tests shorten them). */
   retry?: AlertsDeps["retry"];
 }
@@ -64,6 +70,7 @@ export function collectorAlerts(model: ClusterModel, o: CollectorAlertsOptions &
   // Event counts of containers gone for a day are dropped with each evaluation's interval at most.
   const prune = setInterval(() => source.prune(o.now() - 86_400_000), 3_600_000);
   prune.unref();
+  let warmup: NodeJS.Timeout | undefined;
   return {
     alerts,
     source,
@@ -71,10 +78,12 @@ export function collectorAlerts(model: ClusterModel, o: CollectorAlertsOptions &
     start(registry) {
       registerAlertMetrics(registry, alerts.engine, alerts.notifier.counts);
       if (o.reloadOnSighup !== false) process.on("SIGHUP", onHup);
-      alerts.start();
+      warmup = setTimeout(() => alerts.start(), o.warmupMs ?? 30_000);
+      warmup.unref();
     },
     async stop() {
       clearInterval(prune);
+      clearTimeout(warmup);
       process.off("SIGHUP", onHup);
       detach();
       await alerts.stop();
