@@ -268,6 +268,18 @@ describe("alerts through the real pipeline", () => {
     expect(received(alertname, "firing", ["node", `${run}-hushed`])).toEqual([]);
   }, 90_000);
 
+  it("POST /api/v1/alerts/reload reads the rules again, and keeps them when a file turned bad", async () => {
+    const reload = () => fetch(`${collector!.url}/api/v1/alerts/reload`, { method: "POST" });
+    const ok = await reload();
+    expect([ok.status, await ok.json()]).toEqual([200, { rules: 3 }]);
+    writeFileSync(path.join(dir, "rules", "broken.yaml"), "rules:\n  - name: Broken\n    signal: nothing\n");
+    const bad = await reload();
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { problems: string[] }).problems.join("\n")).toContain("broken.yaml");
+    rmSync(path.join(dir, "rules", "broken.yaml"));
+    expect((await openAlerts()).some((a) => a.alertname === `${run}CrashLoop`)).toBe(true);
+  });
+
   it("the resolved notification follows when the service is removed", async () => {
     const alertname = `${run}CrashLoop`;
     await removeService(docker, service);
