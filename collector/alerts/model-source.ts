@@ -184,7 +184,8 @@ export class ModelAlertSource implements AlertSource {
     const out: SignalSeries[] = [];
     for (const rec of this.model.checks.list()) {
       const r = rec.last;
-      const labels = { check: r.check.name, service: String(r.resource[ATTR.swarmServiceName] ?? r.resource[ATTR.serviceName] ?? ""), node: rec.node.hostname };
+      // The labels of probe_success in /metrics, so that the exported rules say the same.
+      const labels = { check: r.check.name, service: String(r.resource[ATTR.serviceName] ?? ""), node: rec.node.hostname };
       const stale = this.model.checks.isStale(rec, to);
       if (signal === "check_success") {
         const points: Point[] = stale ? [] : rec.recent.filter((x) => x.time >= from && x.time <= to).map((x): Point => [x.time, x.up ? 1 : 0]).reverse();
