@@ -19,8 +19,8 @@ export interface CollectorAlertsOptions {
   /** Read the rules again on SIGHUP (the collector process). Default true. */
   reloadOnSighup?: boolean;
   /**
-   * How long after start-up the first evaluation waits (default 30 s: three of the agents' default
-   * intervals, three Swarm readings). Checks, the Swarm view and event counts are rebuilt from what
+   * How long after start-up the first evaluation waits (default `section.warmup`, 30 s: three of
+   * the agents' default intervals, three Swarm readings). Checks, the Swarm view and event counts are rebuilt from what
    * arrives after a restart; evaluated at once, every open alert on them would be said to miss its data.
    */
   warmupMs?: number;
@@ -78,7 +78,7 @@ export function collectorAlerts(model: ClusterModel, o: CollectorAlertsOptions &
     start(registry) {
       registerAlertMetrics(registry, alerts.engine, alerts.notifier.counts);
       if (o.reloadOnSighup !== false) process.on("SIGHUP", onHup);
-      warmup = setTimeout(() => alerts.start(), o.warmupMs ?? 30_000);
+      warmup = setTimeout(() => alerts.start(), o.warmupMs ?? o.section.warmup);
       warmup.unref();
     },
     async stop() {

@@ -89,6 +89,11 @@ describe("alerts in the collector, from the configuration", () => {
     expect(process.listenerCount("SIGHUP")).toBe(before);
   });
 
+  it("waits VIGIE_ALERTS_WARMUP before the first evaluation (30 s unless set)", () => {
+    expect(collectorOptions(loadConfig({ env: {} }), testLog).alerts?.section.warmup).toBe(30_000);
+    expect(collectorOptions(loadConfig({ env: { VIGIE_ALERTS_WARMUP: "5s" } }), testLog).alerts?.section.warmup).toBe(5_000);
+  });
+
   it("finds the shipped rules from the sources", () => {
     expect(SHIPPED_ALERTS_DIR).toBe(path.resolve(import.meta.dirname, "../../alerts"));
   });
