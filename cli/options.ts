@@ -54,6 +54,7 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     absence: { downAfterMs: config.collector.nodeDownAfter, defaultIntervalMs: config.interval },
     swarm: { enabled: config.collector.swarm.enabled },
     autoscale: config.autoscale,
+    alerts: { section: config.alerts },
     log,
   };
 }

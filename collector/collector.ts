@@ -11,6 +11,7 @@ import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
 import { ModelMetricReader, ModelServiceReader, startAutoscaler, type AutoscaleCapability, type AutoscaleSection } from "./autoscale/index.js";
 import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
+import { collectorAlerts, type CollectorAlertsOptions } from "./alerts/collector-alerts.js";
 import { clusterExposition } from "./exposition/cluster.js";
 import type { AbsenceOptions } from "./history/absence.js";
 import type { LatestMetrics } from "./history/latest.js";
@@ -78,6 +79,8 @@ export interface CollectorOptions {
    * here (alert engine, autoscaler) to miss no change.
    */
   onModel?: (model: ClusterModel) => void;
+  /** Alert rules, evaluation and notifications (the `alerts` section); none when absent. */
+  alerts?: CollectorAlertsOptions;
   log: Logger;
   now?: () => number;
 }
@@ -116,9 +119,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
     else log.warn(fields, `node ${c.hostname} is ${c.to}: its agent stopped reporting`);
   });
+  // Alerts subscribe to the model before the replay and ingest, like onModel; started once /metrics exists.
+  let alerts: ReturnType<typeof collectorAlerts> | undefined;
   try {
+    alerts = options.alerts ? collectorAlerts(model, { ...options.alerts, dataDir: options.dataDir, listen: options.listen, log, now }) : undefined;
     options.onModel?.(model);
   } catch (err) {
+    await alerts?.stop();
     model.close(now());
     throw err;
   }
@@ -127,6 +134,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   try {
     nc = await connect({ servers: options.natsUrl, name: "vigie-collector", ...options.natsAuth, maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
   } catch (err) {
+    await alerts?.stop();
     model.close(now());
     throw new Error(`cannot connect to NATS at ${options.natsUrl}: ${(err as Error).message}`, { cause: err });
   }
@@ -202,6 +210,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   autoscale?.registerMetrics(metrics.registry);
   const loops = modelLoops(model, { statusIntervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), now, log });
   loops.start();
+  alerts?.start(metrics.registry);
 
   const app = buildApi({
     tokens,
@@ -220,6 +229,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       checkRoutes({ state: model.checks, now }),
       ...(swarm ? [swarmRoutes(model.swarm)] : []),
       ...(autoscale ? [autoscale.routes] : []),
+      ...(alerts ? [alerts.routes] : []),
       ...(options.routes ?? []),
     ],
   });
@@ -245,6 +255,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await ingest.stop();
       await loops.stop();
       await autoscale?.stop();
+      await alerts?.stop();
       await nc.drain().catch(() => nc.close());
       model.close(now());
       log.info("collector stopped");

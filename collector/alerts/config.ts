@@ -98,6 +98,8 @@ export const AlertsSectionSchema = z
     shipped: z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]).default(true),
     /** How often rules are evaluated. Default 15s. */
     evaluationInterval: duration(1000).default("15s"),
+    /** How long after start-up the first evaluation waits, so checks, the Swarm view and events are back first. Default 30s. */
+    warmup: duration(0).default("30s"),
     /** URL of the collector as people reach it, for links in notifications. */
     externalUrl: httpUrl().optional(),
     route: RouteSchema.optional(),
