@@ -1,8 +1,9 @@
 import { existsSync } from "node:fs";
+import path from "node:path";
 import Docker from "dockerode";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
+import { MAX_MESSAGE_BYTES, type EnvelopeOf } from "../protocol/index.js";
 import { parseListen, type Logger } from "../lib/index.js";
 import { buildApi, type HttpLimits, type RouteModule } from "./api/server.js";
 import { containerRoutes } from "./api/routes/containers.js";
@@ -12,6 +13,7 @@ import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
 import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
 import { clusterExposition } from "./exposition/cluster.js";
+import { LogStore, logRetentionLoop, logRoutes, registerLogMetrics } from "./logs/index.js";
 import type { AbsenceOptions } from "./history/absence.js";
 import type { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
@@ -63,6 +65,8 @@ export interface CollectorOptions {
   swarm?: { enabled?: boolean; socketPath?: string; intervalMs?: number };
   /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
   history?: HistoryOptions;
+  /** The log store's retention by age (default 7 d) and size (default 1 GiB): `collector.logs.*`. */
+  logs?: { retentionMs?: number; maxBytes?: number };
   /** Extra route modules (alerts, …), registered after the built-in ones. */
   routes?: RouteModule[];
   /** More stores for some kinds of message (the log store for `logs`), given to the model. */
@@ -88,6 +92,8 @@ export interface Collector {
   latest: LatestMetrics;
   /** The Swarm view, when enabled. */
   swarm?: SwarmWatcher;
+  /** Container log records (`<dataDir>/collector/logs.db`), searched by `GET /api/v1/logs`. */
+  logs: LogStore;
   stop(): Promise<void>;
 }
 
@@ -99,7 +105,11 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   if (!tokens.enabled) log.warn("no API token configured: the API is open to anyone who can reach it");
   const absence = options.absence ?? {};
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
-  const model = openModel({ dataDir: options.dataDir, history: options.history, absence, handlers: options.handlers, log: log.child({ component: "model" }), now });
+  // Container logs: their own database, written by the model as the `logs` kind's extra handler.
+  const logs = new LogStore(path.join(options.dataDir, "collector", "logs.db"), options.logs);
+  const logRetention = logRetentionLoop(logs, { log: log.child({ component: "logs" }), now });
+  const handlers = { ...options.handlers, logs: (env: EnvelopeOf<"logs">, receivedAt: number) => void logs.append(env, receivedAt) };
+  const model = openModel({ dataDir: options.dataDir, history: options.history, absence, handlers, log: log.child({ component: "model" }), now });
   model.on("nodeStatus", (c) => {
     const fields = { node: c.hostname, nodeId: c.nodeId, from: c.from, to: c.to };
     if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
@@ -154,6 +164,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const metrics = createCollectorMetrics(ingest.stats, model, now);
   registerHistoryMetrics(metrics.registry, history);
   registerCheckMetrics(metrics.registry, model.checks, now);
+  registerLogMetrics(metrics.registry, logs);
+  logRetention.start();
   const socketPath = options.swarm?.socketPath ?? "/var/run/docker.sock";
   const swarm =
     (options.swarm?.enabled ?? existsSync(socketPath))
@@ -186,6 +198,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       containerRoutes({ model }),
       queryRoutes({ history, now }),
       checkRoutes({ state: model.checks, now }),
+      logRoutes({ store: logs, now }),
       ...(swarm ? [swarmRoutes(model.swarm)] : []),
       ...(options.routes ?? []),
     ],
@@ -204,6 +217,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     history,
     latest: model.latest,
     swarm,
+    logs,
     async stop() {
       await swarm?.stop();
       await app.close();
@@ -211,6 +225,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await loops.stop();
       await nc.drain().catch(() => nc.close());
       model.close(now());
+      await logRetention.stop();
+      logs.close();
       log.info("collector stopped");
     },
   };
