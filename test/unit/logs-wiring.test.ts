@@ -1,10 +1,20 @@
-import { describe, expect, it } from "vitest";
-import { emitterSink, splitRecords } from "../../agent/logs/index.js";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import os from "node:os";
+import path from "node:path";
+import { Registry } from "prom-client";
+import { afterAll, describe, expect, it } from "vitest";
+import { emitterSink, LogsConfigSchema, LogSource, registerLogDropMetrics, splitRecords } from "../../agent/logs/index.js";
 import type { Emitter, PayloadOf } from "../../agent/source.js";
 import { loadConfig } from "../../cli/config/load.js";
 import { agentOptions, collectorOptions } from "../../cli/options.js";
 import { encode, MAX_MESSAGE_BYTES, SCHEMA, type Kind, type LogRecord } from "../../protocol/index.js";
 import { testLog } from "../support/log.js";
+import { waitFor } from "../support/wait.js";
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+});
 
 const record = (body: string): LogRecord => ({
   timeUnixNano: "1764669600000000000",
@@ -68,5 +78,48 @@ describe("logs configuration", () => {
 
   it("names the key and value of a bad setting", () => {
     expect(() => loadConfig({ env: { VIGIE_COLLECTOR_LOGS_RETENTION: "soon" } })).toThrow(/VIGIE_COLLECTOR_LOGS_RETENTION.*collector\.logs\.retention/);
+  });
+});
+
+describe("the log source as one of the agent's sources", () => {
+  it("sends logs messages through the emitter and counts rate-limit drops by service in /metrics", async () => {
+    const root = mkdtempSync(path.join(os.tmpdir(), "vigie-logs-wiring-"));
+    dirs.push(root);
+    const id = "b".repeat(64);
+    const logPath = `/var/lib/docker/containers/${id}/${id}-json.log`;
+    mkdirSync(path.dirname(path.join(root, logPath)), { recursive: true });
+    const lines = Array.from({ length: 50 }, (_, i) => `${JSON.stringify({ log: `line ${i}\n`, stream: "stdout", time: `2026-12-02T15:45:31.${String(i).padStart(9, "0")}Z` })}\n`);
+    writeFileSync(path.join(root, logPath), lines.join(""));
+    const resource = { "container.id": id, "service.name": "api", "service.namespace": "shop" };
+    const sent: { kind: string; records: LogRecord[] }[] = [];
+    const emitter: Emitter = {
+      emit<K extends Kind>(kind: K, payload: PayloadOf<K>) {
+        sent.push({ kind, records: (payload as PayloadOf<"logs">).records });
+        return Promise.resolve();
+      },
+    };
+    const source = new LogSource({
+      lister: () => Promise.resolve([{ id, name: "shop_api.1.x", labels: {}, logDriver: "json-file", logPath, tty: false, resource }]),
+      config: LogsConfigSchema.parse({ pollInterval: 20, multiline: { enabled: false }, rateLimit: { linesPerSecond: 1, burst: 10 } }),
+      hostRoot: root,
+      stateDir: path.join(root, "state"),
+      now: () => 1_764_689_131_000,
+      log: testLog,
+    });
+    const registry = new Registry();
+    registerLogDropMetrics(registry, source);
+    expect(source.name).toBe("logs");
+    source.start(emitter);
+    try {
+      await waitFor("the first lines", () => sent.flatMap((m) => m.records).length >= 10, 5000);
+      await waitFor("the drops", () => source.droppedByService().get("shop_api") === 40, 5000);
+    } finally {
+      await source.stop();
+    }
+    expect(sent.every((m) => m.kind === "logs")).toBe(true);
+    expect(sent.flatMap((m) => m.records).map((r) => r.body).filter((b) => typeof b === "string" && b.startsWith("line "))).toEqual(Array.from({ length: 10 }, (_, i) => `line ${i}`));
+    expect(await registry.metrics()).toContain('vigie_agent_log_lines_dropped_total{service="shop_api"} 40');
+    // The clock stood still: no token came back, every line past the burst was dropped. Stopped, the count stays.
+    expect(source.droppedByService().get("shop_api")).toBe(40);
   });
 });
