@@ -123,3 +123,14 @@ describe("the log source as one of the agent's sources", () => {
     expect(source.droppedByService().get("shop_api")).toBe(40);
   });
 });
+
+describe("GET /api/v1/logs level", () => {
+  it("is another name for severity, and a disagreement is named", async () => {
+    const { parseLogQuery } = await import("../../collector/logs/filter.js");
+    const byLevel = parseLogQuery({ level: "error" }, 0, undefined);
+    expect(byLevel.ok && byLevel.filter.minSeverity).toBe(17);
+    expect(parseLogQuery({ level: "warn", severity: "warn" }, 0, undefined)).toMatchObject({ ok: true, filter: { minSeverity: 13 } });
+    expect(parseLogQuery({ level: "warn", severity: "error" }, 0, undefined)).toMatchObject({ ok: false, error: { field: "level" } });
+    expect(parseLogQuery({ level: "loud" }, 0, undefined)).toMatchObject({ ok: false, error: { field: "level" } });
+  });
+});
