@@ -119,6 +119,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     options.onModel?.(model);
   } catch (err) {
     model.close(now());
+    logs.close();
     throw err;
   }
 
@@ -127,6 +128,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     nc = await connect({ servers: options.natsUrl, name: "vigie-collector", maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
   } catch (err) {
     model.close(now());
+    logs.close();
     throw new Error(`cannot connect to NATS at ${options.natsUrl}: ${(err as Error).message}`, { cause: err });
   }
   let natsUp = true;
