@@ -30,6 +30,8 @@ ${LOG_QUERY_HELP}
                         write the rules as Prometheus rule files
   config check          validate the configuration and print it with defaults applied
   config keys           list every configuration key and its environment variable
+  dashboards build --out DIR
+                        write the Grafana dashboards (JSON) and provisioning files to DIR
 
 Options:
   -c, --config FILE     YAML configuration file (every key is also settable as VIGIE_*)
@@ -59,6 +61,7 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
         output: { type: "string" },
         duration: { type: "string" },
         comment: { type: "string" },
+        out: { type: "string" },
         help: { type: "boolean", short: "h" },
         version: { type: "boolean", short: "v" },
         ...LOG_QUERY_OPTIONS,
@@ -105,6 +108,12 @@ export async function main(argv: string[], out: Out = (t) => process.stdout.writ
           return 0;
         }
         throw new UsageError(`unknown config subcommand ${rest[0]}`);
+      case "dashboards": {
+        if (rest[0] !== "build" || !values.out) throw new UsageError("usage: vigie dashboards build --out DIR");
+        const { writeDashboards } = await import("./dashboards.js");
+        for (const f of writeDashboards(values.out)) out(f);
+        return 0;
+      }
       case "query": {
         const what = rest[0];
         const run = what ? { ...QUERIES, ...ALERT_QUERIES }[what] : undefined;

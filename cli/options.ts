@@ -41,6 +41,7 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     history: { windowMs: config.collector.historyWindow, retentionMs: config.collector.historyRetention, maxSeries: config.collector.historyMaxSeries, intervalMs: config.interval },
     absence: { downAfterMs: config.collector.nodeDownAfter, defaultIntervalMs: config.interval },
     logs: { retentionMs: config.collector.logs.retention, maxBytes: config.collector.logs.maxBytes },
+    autoscale: config.autoscale,
     log,
   };
 }

@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import path from "node:path";
+import { hostname } from "node:os";
 import Docker from "dockerode";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
@@ -11,6 +12,7 @@ import { nodeRoutes } from "./api/routes/nodes.js";
 import { queryRoutes } from "./api/routes/query.js";
 import { systemRoutes } from "./api/routes/system.js";
 import { loadTokens, TokenRegistry, type TokenSpec } from "./auth/tokens.js";
+import { ModelMetricReader, ModelServiceReader, startAutoscaler, type AutoscaleCapability, type AutoscaleSection } from "./autoscale/index.js";
 import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
 import { clusterExposition } from "./exposition/cluster.js";
 import { LogStore, logRetentionLoop, logRoutes, registerLogMetrics } from "./logs/index.js";
@@ -67,6 +69,8 @@ export interface CollectorOptions {
   history?: HistoryOptions;
   /** The log store's retention by age (default 7 d) and size (default 1 GiB): `collector.logs.*`. */
   logs?: { retentionMs?: number; maxBytes?: number };
+  /** The autoscaler's validated section; it runs where the Swarm view is on. Undefined: no autoscaler. */
+  autoscale?: AutoscaleSection;
   /** Extra route modules (alerts, …), registered after the built-in ones. */
   routes?: RouteModule[];
   /** More stores for some kinds of message (the log store for `logs`), given to the model. */
@@ -94,6 +98,8 @@ export interface Collector {
   swarm?: SwarmWatcher;
   /** Container log records (`<dataDir>/collector/logs.db`), searched by `GET /api/v1/logs`. */
   logs: LogStore;
+  /** The autoscaler, when it runs: `autoscale.audit.subscribe` hears every decision (scale events for alert receivers). */
+  autoscale?: AutoscaleCapability;
   stop(): Promise<void>;
 }
 
@@ -182,6 +188,23 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     registerSwarmMetrics(metrics.registry, () => model.swarm.view());
     swarm.start();
   }
+  // The autoscaler scales through this manager's engine, on the agents' numbers as the model holds them.
+  const autoscaleDocker = new Docker({ socketPath });
+  const autoscale =
+    swarm && options.autoscale
+      ? await startAutoscaler({
+          section: options.autoscale,
+          nc,
+          docker: autoscaleDocker,
+          services: new ModelServiceReader(autoscaleDocker, model),
+          metrics: new ModelMetricReader(model, now),
+          dataDir: options.dataDir,
+          holderId: `${hostname()}:${process.pid}`,
+          log: log.child({ component: "autoscale" }),
+          now,
+        })
+      : undefined;
+  autoscale?.registerMetrics(metrics.registry);
   const loops = modelLoops(model, { statusIntervalMs: Math.max(1000, Math.min(absence.defaultIntervalMs ?? 10_000, 10_000)), now, log });
   loops.start();
 
@@ -202,6 +225,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       checkRoutes({ state: model.checks, now }),
       logRoutes({ store: logs, now }),
       ...(swarm ? [swarmRoutes(model.swarm)] : []),
+      ...(autoscale ? [autoscale.routes] : []),
       ...(options.routes ?? []),
     ],
   });
@@ -220,11 +244,13 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     latest: model.latest,
     swarm,
     logs,
+    autoscale,
     async stop() {
       await swarm?.stop();
       await app.close();
       await ingest.stop();
       await loops.stop();
+      await autoscale?.stop();
       await nc.drain().catch(() => nc.close());
       model.close(now());
       await logRetention.stop();

@@ -1,9 +1,9 @@
 import { z } from "zod";
 
 /**
- * The result of one status check run, as agents publish it in `status` messages
- * (DESIGN §4; reference standards §5). One record per run; the agent also says which checks it
- * runs (`StatusPayload.active`) so the collector forgets the ones that stopped.
+ * The result of one status check run, as agents publish it in `status` messages. One record
+ * per run; the agent also says which checks it runs (`StatusPayload.active`) so the collector
+ * forgets the ones that stopped.
  */
 
 /** Normalized health: the body's verdict (health+json, Spring Boot Actuator) or the probe's. */

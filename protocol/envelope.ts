@@ -11,7 +11,7 @@ export const Attributes = z
 export type Attributes = z.infer<typeof Attributes>;
 
 /**
- * One data point. Counters are cumulative (DESIGN §2): the collector derives rates, so a lost
+ * One data point. Counters are cumulative (ARCHITECTURE.md, data flow): the collector derives rates, so a lost
  * or repeated message never corrupts one.
  */
 export const Point = z.object({
@@ -28,7 +28,7 @@ export const Metric = z.object({
 });
 export type Metric = z.infer<typeof Metric>;
 
-/** The metrics of one resource: the host, or one container (DESIGN §3). */
+/** The metrics of one resource: the host, or one container. */
 export const ResourceMetrics = z.object({
   resource: Attributes,
   metrics: z.array(Metric).max(METRICS_LIMITS.metricsPerResource),

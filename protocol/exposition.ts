@@ -221,4 +221,21 @@ export const EXPOSITION_FAMILIES = {
     "1 for the service's update state (updating, paused, rollback_completed, …).",
     [...SERVICE, "state"] as const,
   ),
+  // The pipeline's own health, served by the collector (collector/selfmetrics.ts, history and exposition metrics).
+  ingestMessages: family("vigie_ingest_messages_total", "counter", "Messages taken from JetStream, by outcome (accepted, duplicate).", ["outcome"] as const),
+  ingestDeadLetters: family("vigie_ingest_dead_letters_total", "counter", "Messages refused and moved to the dead-letter subject, by reason.", ["reason"] as const),
+  ingestLag: family("vigie_ingest_lag_seconds", "gauge", "Delay from sampling on the node to storing in the collector, of the last message.", [] as const),
+  agentMessagesMissing: family("vigie_agent_messages_missing", "gauge", "Messages an agent numbered that never reached the collector, by node.", ["node"] as const),
+  nodeLastSeen: family("vigie_node_last_seen_seconds", "gauge", "Seconds since the node's agent was last heard from.", ["node"] as const),
+  modelListenerErrors: family("vigie_model_listener_errors_total", "counter", "Calls of a subscriber to the collector's model that failed; ingest went on.", [] as const),
+  historySeries: family("vigie_history_series", "gauge", "Series held in memory at sample resolution.", [] as const),
+  expositionRenderSeconds: family("vigie_exposition_render_seconds", "gauge", "Time the previous /metrics took to render the node_exporter and cAdvisor families.", [] as const),
+  // Families of the capabilities that compute them from the model: logs, alerts, autoscaler.
+  logRecords: family("vigie_log_records_total", "counter", "Log records received, by service and severity (trace, debug, info, warn, error, fatal, unknown).", [...NODE_LABELS, ...SERVICE, "severity"] as const),
+  alerts: family("vigie_alerts", "gauge", "Alerts of the rule engine, 1 per alert by state (pending, firing).", ["alertname", "state", "severity"] as const),
+  alertNotifications: family("vigie_alert_notifications_total", "counter", "Notifications sent, by receiver and outcome (sent, failed).", ["receiver", "outcome"] as const),
+  autoscaleDesiredReplicas: family("vigie_autoscale_desired_replicas", "gauge", "Replicas the autoscaler wants for the service.", SERVICE),
+  autoscaleMinReplicas: family("vigie_autoscale_min_replicas", "gauge", "Lower bound of the service's replicas (vigie.autoscale.min).", SERVICE),
+  autoscaleMaxReplicas: family("vigie_autoscale_max_replicas", "gauge", "Upper bound of the service's replicas (vigie.autoscale.max).", SERVICE),
+  autoscaleEvents: family("vigie_autoscale_events_total", "counter", "Scaling decisions applied, by direction (up, down) and reason.", [...SERVICE, "direction", "reason"] as const),
 } as const satisfies Record<string, ExpositionFamily>;

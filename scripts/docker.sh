@@ -14,7 +14,7 @@
 # VIGIE_TEST_SWARM_INIT=1 (the swarm it then creates is recorded as the tests' own). `stop` and
 # `restart` act only on the dockerd this script started, known by its own pid file.
 #
-# The engine runs without iptables, masquerading or default bridge (DESIGN §8, network rule):
+# The engine runs without iptables, masquerading or default bridge (tests send traffic to loopback addresses only):
 # test containers use host networking and talk to 127.0.0.1 only.
 # Environment: VIGIE_DOCKERD_LOG (default /var/log/vigie-dockerd.log),
 #              VIGIE_TEST_IMAGES (default "busybox"; add "node-base" for the node base image).

@@ -3,6 +3,7 @@ import { durationSchema, parseBytes } from "../../lib/index.js";
 import { ChecksSectionSchema } from "../../agent/checks/config.js";
 import { AlertsSectionSchema } from "../../collector/alerts/config.js";
 import { LogsConfigSchema } from "../../agent/logs/config.js";
+import { AutoscaleSectionSchema } from "../../collector/autoscale/config.js";
 
 /** A duration (`10s`, `5m`, `1h30m`, or milliseconds) → milliseconds. */
 export const duration = (min = 0) => durationSchema({ min });
@@ -43,7 +44,7 @@ export const list = () => z.union([z.array(z.string()), z.string().transform((s)
 /**
  * Vigie's configuration: one schema for the YAML file and the `VIGIE_*` environment
  * (`nats.url` ↔ `VIGIE_NATS_URL`, `agent.hostRoot` ↔ `VIGIE_AGENT_HOST_ROOT`). Unknown keys are
- * errors. Defaults are the documented ones (DESIGN §10).
+ * errors. Defaults are the documented ones (README, Configuration).
  */
 export const ConfigSchema = z
   .object({
@@ -154,6 +155,8 @@ export const ConfigSchema = z
       .strict()
       .default({}),
     alerts: AlertsSectionSchema.default({}),
+    /** The autoscaler (runs in a collector on a Swarm manager): interval, tolerance, dry run, lease, policies. */
+    autoscale: AutoscaleSectionSchema.default({}),
     /**
      * Status checks of endpoints outside containers (containers declare theirs with
      * `vigie.check.*` labels): name, url, conditions, interval, timeout, thresholds. As an

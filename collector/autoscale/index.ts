@@ -8,7 +8,10 @@
  * - `observe.ts`: from a service's metric to a recommendation.
  * - `autoscaler.ts`: the loop, behind the ports of `ports.ts`.
  * - `actuator.ts` (Docker), `queue.ts` (JetStream), `lease.ts` (JetStream KV): the edges.
- * - `docker-services.ts`, `docker-usage.ts`: readers straight over the engine, where the model is not wired.
+ * - `model-readers.ts`: the collector's readers — per-task usage from the model, services from the
+ *   manager's engine with health from the model.
+ * - `docker-services.ts`, `docker-usage.ts`: readers straight over the engine, for tests and tools
+ *   without a model (the collector never reads usage from the engine's stats).
  * - `audit.ts`, `routes.ts`, `metrics.ts`: the trail of decisions, `/api/v1/autoscale[/events]`, `/metrics`.
  */
 import path from "node:path";
@@ -34,6 +37,7 @@ export { AuditTrail, type AutoscaleEvent, type EventListener } from "./audit.js"
 export { DockerActuator } from "./actuator.js";
 export { DockerServiceReader, toService } from "./docker-services.js";
 export { DockerUsageReader } from "./docker-usage.js";
+export { ModelMetricReader, ModelServiceReader } from "./model-readers.js";
 export { JetStreamQueueReader } from "./queue.js";
 export { KvLease } from "./lease.js";
 export { autoscaleRoutes } from "./routes.js";

@@ -69,7 +69,7 @@ export interface ContainerSpec {
   name?: string;
   image?: string;
   cmd: string[];
-  /** `host` by default (DESIGN §8: loopback only); `none` gives the container its own, empty, namespace. */
+  /** `host` by default (tests talk to loopback only); `none` gives the container its own, empty, namespace. */
   network?: "host" | "none";
   memoryBytes?: number;
   nanoCpus?: number;

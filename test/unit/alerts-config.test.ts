@@ -10,7 +10,8 @@ describe("alerts configuration", () => {
   });
 
   it("names the key and value of a bad webhook URL or a route to an unknown receiver", () => {
-    expect(() => loadConfig({ env: { VIGIE_ALERTS_WEBHOOK: "ftp://x" } })).toThrow(/VIGIE_ALERTS_WEBHOOK: alerts\.webhook = "ftp:\/\/x": expected an http\(s\) URL/);
+    // The webhook URL is a secret (it often carries a key): named, never echoed.
+    expect(() => loadConfig({ env: { VIGIE_ALERTS_WEBHOOK: "ftp://x" } })).toThrow(/VIGIE_ALERTS_WEBHOOK: alerts\.webhook = "<redacted>": expected an http\(s\) URL/);
     const section = AlertsSectionSchema.parse({ route: { receiver: "pager", groupWait: "soon" } });
     expect(alertsSectionProblems(section)).toEqual(['alerts.route.receiver = "pager": no receiver named pager', 'alerts.route.groupWait = "soon": expected a duration such as 30s, 5m or 4h']);
   });

@@ -1,0 +1,108 @@
+import type Docker from "dockerode";
+import type { ClusterModel, ContainerView } from "../model/index.js";
+import { DockerServiceReader } from "./docker-services.js";
+import type { AutoscaleService, Clock, MetricReader, ServiceReader, TaskValue } from "./ports.js";
+
+/** What the metric reader asks of the collector's model. */
+export type ModelQueries = Pick<ClusterModel, "containers" | "nodeStatus">;
+
+/**
+ * Past these a reported number is no measurement (a broken or hostile agent): the task reads as
+ * without a value, which the calculator never takes for an idle task.
+ */
+const MAX_CORES = 1024;
+const MAX_BYTES = 2 ** 50;
+/** The model's containers are indexed at most once per this: one evaluation reads many services at once. */
+const INDEX_TTL_MS = 1000;
+
+/**
+ * Per-task usage from the collector's model, as every node's agent reported it: CPU in cores (the
+ * rate the history derives from the cumulative counter) and the working set in bytes, matched to
+ * Swarm tasks by the task id the agent read from the container's labels (by container id when the
+ * agent sent none). A task reads as without a value when its container is not in the model, is
+ * claimed by two containers, is not running, belongs to another service, or its node is not up
+ * (a stale node's last numbers are not today's load).
+ */
+export class ModelMetricReader implements MetricReader {
+  private index: { at: number; byService: Map<string, ContainerView[]> } | undefined;
+
+  constructor(
+    private readonly model: ModelQueries,
+    private readonly now: Clock,
+  ) {}
+
+  async cpuCores(service: AutoscaleService): Promise<TaskValue[]> {
+    return this.read(service, (c) => c.cpuCores, MAX_CORES);
+  }
+
+  async memoryBytes(service: AutoscaleService): Promise<TaskValue[]> {
+    return this.read(service, (c) => c.memory.workingSetBytes, MAX_BYTES);
+  }
+
+  /**
+   * Agents send a check's verdict, timings and health components, not its response body, so the
+   * model has no number at a path of it. Rejecting (rather than answering "no value") puts the
+   * reason in the decision the autoscaler records: held, missing metrics, and why.
+   */
+  async checkValue(_service: AutoscaleService, path: string): Promise<TaskValue[]> {
+    throw new Error(`check:${path} cannot be read: the collector's model keeps each status check's verdict, not its response body`);
+  }
+
+  private read(service: AutoscaleService, pick: (c: ContainerView) => number | null, max: number): TaskValue[] {
+    const now = this.now();
+    const byTask = new Map<string, ContainerView | null>();
+    const byContainer = new Map<string, ContainerView>();
+    for (const c of this.containersOf(service.name, now)) {
+      // A task id claimed twice says nothing reliable about either container.
+      if (c.taskId !== null) byTask.set(c.taskId, byTask.has(c.taskId) ? null : c);
+      else byContainer.set(c.id, c);
+    }
+    const up = new Map<string, boolean>();
+    const nodeUp = (nodeId: string) => {
+      let u = up.get(nodeId);
+      if (u === undefined) up.set(nodeId, (u = this.model.nodeStatus(nodeId, now) === "up"));
+      return u;
+    };
+    return service.tasks.map((t) => {
+      const c = byTask.get(t.id) ?? (t.containerId !== undefined ? byContainer.get(t.containerId) : undefined);
+      if (!c || (c.state !== null && c.state !== "running") || !nodeUp(c.nodeId)) return { taskId: t.id, value: undefined };
+      const v = pick(c);
+      return { taskId: t.id, value: v !== null && Number.isFinite(v) && v >= 0 && v <= max ? v : undefined };
+    });
+  }
+
+  private containersOf(service: string, now: number): ContainerView[] {
+    if (!this.index || now - this.index.at >= INDEX_TTL_MS || now < this.index.at) {
+      const byService = new Map<string, ContainerView[]>();
+      for (const c of this.model.containers()) {
+        if (c.swarmService === null) continue;
+        const list = byService.get(c.swarmService);
+        if (list) list.push(c);
+        else byService.set(c.swarmService, [c]);
+      }
+      this.index = { at: now, byService };
+    }
+    return this.index.byService.get(service) ?? [];
+  }
+}
+
+/**
+ * Services from the Swarm manager's engine, with each task's readiness from the health its
+ * agent reported to the model. The model's Swarm view has no labels, version index or resource
+ * limits, which a policy, an update and a CPU utilization need; so the spec is read from the
+ * engine, the health from the model. On an engine the Swarm view found not to be a manager
+ * there is nothing to scale (and nothing worth a warning every interval).
+ */
+export class ModelServiceReader implements ServiceReader {
+  constructor(
+    private readonly docker: Docker,
+    private readonly model: Pick<ClusterModel, "containers" | "swarm">,
+  ) {}
+
+  async services(): Promise<AutoscaleService[]> {
+    if (this.model.swarm.status === "not_manager") return [];
+    const health = new Map<string, string>();
+    for (const c of this.model.containers()) if (c.health !== null) health.set(c.id, c.health);
+    return new DockerServiceReader(this.docker, (id) => health.get(id)).services();
+  }
+}
