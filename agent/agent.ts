@@ -20,6 +20,8 @@ export const AGENT_VERSION = VIGIE_VERSION;
 /** Everything the agent needs, already validated (the CLI maps configuration onto this). */
 export interface AgentOptions {
   natsUrl: string;
+  /** NATS user and password (deploy/nats/nats.conf's `agent`); none on an open server. */
+  natsAuth?: { user: string; pass?: string };
   /** Sampling interval in ms. Default 10 s. */
   intervalMs: number;
   /** host:port for /metrics and /healthz; `127.0.0.1:9481` by default, `:0` picks a free port. */
@@ -101,7 +103,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   const spool = await Spool.open(path.join(options.dataDir, "agent", "spool"), options.spoolMaxBytes, { writeAfterMs: options.spoolWriteAfterMs });
   const publisher = new Publisher(spool, log);
   const emitter = new EnvelopeEmitter({ nodeId: identity.nodeId, hostname: identity.hostname, version: AGENT_VERSION }, spool, publisher);
-  const link = new NatsLink({ url: options.natsUrl, name: `vigie-agent-${identity.hostname}` }, publisher, log);
+  const link = new NatsLink({ url: options.natsUrl, name: `vigie-agent-${identity.hostname}`, ...options.natsAuth }, publisher, log);
   if (spool.size > 0) log.info({ messages: spool.size }, "spool holds messages from an earlier run; they go first");
 
   // The sources: each is handed the emitter at start and knows nothing behind it.

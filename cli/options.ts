@@ -1,12 +1,24 @@
 import type { AgentOptions } from "../agent/index.js";
 import type { CollectorOptions } from "../collector/index.js";
 import type { Logger } from "../lib/index.js";
+import { natsCredentials } from "../lib/secrets.js";
+import { ConfigError } from "./config/load.js";
 import type { Config } from "./config/schema.js";
+
+/** NATS user and password (from `nats.passwordFile`, read here once), or none. */
+function natsAuth(config: Config): { user: string; pass?: string } | undefined {
+  try {
+    return natsCredentials(config.nats);
+  } catch (err) {
+    throw new ConfigError([(err as Error).message]);
+  }
+}
 
 /** Maps the validated configuration onto the agent's options: the one place they meet. */
 export function agentOptions(config: Config, log: Logger): AgentOptions {
   return {
     natsUrl: config.nats.url,
+    natsAuth: natsAuth(config),
     intervalMs: config.interval,
     listen: config.agent.listen,
     dataDir: config.dataDir,
@@ -26,6 +38,7 @@ export function agentOptions(config: Config, log: Logger): AgentOptions {
 export function collectorOptions(config: Config, log: Logger): CollectorOptions {
   return {
     natsUrl: config.nats.url,
+    natsAuth: natsAuth(config),
     listen: config.api.listen,
     dataDir: config.dataDir,
     streamMaxAgeMs: config.nats.streamMaxAge,
@@ -41,6 +54,7 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     history: { windowMs: config.collector.historyWindow, retentionMs: config.collector.historyRetention, maxSeries: config.collector.historyMaxSeries, intervalMs: config.interval },
     absence: { downAfterMs: config.collector.nodeDownAfter, defaultIntervalMs: config.interval },
     logs: { retentionMs: config.collector.logs.retention, maxBytes: config.collector.logs.maxBytes },
+    swarm: { enabled: config.collector.swarm.enabled },
     autoscale: config.autoscale,
     log,
   };

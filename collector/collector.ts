@@ -1,7 +1,5 @@
-import { existsSync } from "node:fs";
 import path from "node:path";
 import { hostname } from "node:os";
-import Docker from "dockerode";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { MAX_MESSAGE_BYTES, type EnvelopeOf } from "../protocol/index.js";
@@ -31,10 +29,13 @@ import type { StateStore } from "./store/state-store.js";
 import { registerSwarmMetrics } from "./swarm/metrics.js";
 import { swarmRoutes } from "./swarm/routes.js";
 import { SwarmWatcher } from "./swarm/watcher.js";
+import { describeEngine, swarmDocker, swarmEngine, type SwarmSetting } from "./swarm/engine.js";
 
 /** Everything the collector needs, already validated (the CLI maps configuration onto this). */
 export interface CollectorOptions {
   natsUrl: string;
+  /** NATS user and password (deploy/nats/nats.conf's `collector`); none on an open server. */
+  natsAuth?: { user: string; pass?: string };
   /** host:port of the API; `127.0.0.1:9480` by default, port 0 picks a free one. */
   listen: string;
   /** SQLite state under `<dataDir>/collector`. */
@@ -61,10 +62,10 @@ export interface CollectorOptions {
   /** When a silent node is stale (3 intervals) and down (default 2 min). */
   absence?: AbsenceOptions;
   /**
-   * The Swarm view from the local engine (when it is a manager). Default: on when the Docker
-   * socket exists, every 10 s.
+   * The Swarm view from the engine of `DOCKER_HOST`, else the local socket (when it is a
+   * manager), every 10 s. `enabled`: default "auto", on when DOCKER_HOST is set or the socket exists.
    */
-  swarm?: { enabled?: boolean; socketPath?: string; intervalMs?: number };
+  swarm?: { enabled?: SwarmSetting; socketPath?: string; intervalMs?: number };
   /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
   history?: HistoryOptions;
   /** The log store's retention by age (default 7 d) and size (default 1 GiB): `collector.logs.*`. */
@@ -111,6 +112,9 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   if (!tokens.enabled) log.warn("no API token configured: the API is open to anyone who can reach it");
   const absence = options.absence ?? {};
   const maxMessageBytes = options.maxMessageBytes ?? MAX_MESSAGE_BYTES;
+  // Before anything is opened: a DOCKER_HOST the client cannot read stops start-up here.
+  const engine = swarmEngine(options.swarm ?? {});
+  const swarmClient = engine ? swarmDocker(engine) : undefined;
   // Container logs: their own database, written by the model as the `logs` kind's extra handler.
   const logs = new LogStore(path.join(options.dataDir, "collector", "logs.db"), options.logs);
   const logRetention = logRetentionLoop(logs, { log: log.child({ component: "logs" }), now });
@@ -131,7 +135,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
 
   let nc: NatsConnection;
   try {
-    nc = await connect({ servers: options.natsUrl, name: "vigie-collector", maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
+    nc = await connect({ servers: options.natsUrl, name: "vigie-collector", ...options.natsAuth, maxReconnectAttempts: -1, reconnectTimeWait: 1000, pingInterval: 10_000 });
   } catch (err) {
     model.close(now());
     logs.close();
@@ -174,29 +178,28 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   registerCheckMetrics(metrics.registry, model.checks, now);
   registerLogMetrics(metrics.registry, logs);
   logRetention.start();
-  const socketPath = options.swarm?.socketPath ?? "/var/run/docker.sock";
-  const swarm =
-    (options.swarm?.enabled ?? existsSync(socketPath))
-      ? new SwarmWatcher(new Docker({ socketPath }), {
-          intervalMs: options.swarm?.intervalMs ?? 10_000,
-          log: log.child({ component: "swarm" }),
-          now,
-          onReading: (status, view) => model.setSwarm(status, view),
-        })
-      : undefined;
+  if (engine) log.info({ engine: describeEngine(engine) }, "Swarm view reads from the Docker engine");
+  else log.info("Swarm view off (collector.swarm.enabled, or no Docker socket)");
+  const swarm = swarmClient
+    ? new SwarmWatcher(swarmClient, {
+        intervalMs: options.swarm?.intervalMs ?? 10_000,
+        log: log.child({ component: "swarm" }),
+        now,
+        onReading: (status, view) => model.setSwarm(status, view),
+      })
+    : undefined;
   if (swarm) {
     registerSwarmMetrics(metrics.registry, () => model.swarm.view());
     swarm.start();
   }
-  // The autoscaler scales through this manager's engine, on the agents' numbers as the model holds them.
-  const autoscaleDocker = new Docker({ socketPath });
+  // The autoscaler scales through the engine the Swarm view reads, on the agents' numbers as the model holds them.
   const autoscale =
-    swarm && options.autoscale
+    swarm && swarmClient && options.autoscale
       ? await startAutoscaler({
           section: options.autoscale,
           nc,
-          docker: autoscaleDocker,
-          services: new ModelServiceReader(autoscaleDocker, model),
+          docker: swarmClient,
+          services: new ModelServiceReader(swarmClient, model),
           metrics: new ModelMetricReader(model, now),
           dataDir: options.dataDir,
           holderId: `${hostname()}:${process.pid}`,

@@ -1,4 +1,5 @@
-import { Counter, Gauge, Registry } from "prom-client";
+import { Gauge, Registry } from "prom-client";
+import { mirroredCounter, mirroredCounters } from "../lib/promstats.js";
 import type { IngestStats } from "./ingest/ingest.js";
 import type { ClusterModel } from "./model/index.js";
 
@@ -6,43 +7,12 @@ import type { ClusterModel } from "./model/index.js";
 export function createCollectorMetrics(ingest: IngestStats, model: Pick<ClusterModel, "nodes" | "accounting" | "listenerErrors">, now: () => number) {
   const registry = new Registry();
   const r = [registry];
-  let seenAccepted = 0;
-  let seenDuplicates = 0;
-  const seenDead = new Map<string, number>();
-  new Counter({
-    name: "vigie_ingest_messages_total",
-    help: "Messages taken from JetStream, by outcome (accepted, duplicate).",
-    labelNames: ["outcome"] as const,
-    registers: r,
-    collect() {
-      this.inc({ outcome: "accepted" }, ingest.accepted - seenAccepted);
-      this.inc({ outcome: "duplicate" }, ingest.duplicates - seenDuplicates);
-      seenAccepted = ingest.accepted;
-      seenDuplicates = ingest.duplicates;
-    },
-  });
-  new Counter({
-    name: "vigie_ingest_dead_letters_total",
-    help: "Messages refused and moved to the dead-letter subject, by reason.",
-    labelNames: ["reason"] as const,
-    registers: r,
-    collect() {
-      for (const [reason, n] of ingest.deadLetters) {
-        this.inc({ reason }, n - (seenDead.get(reason) ?? 0));
-        seenDead.set(reason, n);
-      }
-    },
-  });
-  let seenTerminated = 0;
-  new Counter({
-    name: "vigie_ingest_terminated_total",
-    help: "Messages given up after repeated failed deliveries (neither stored nor dead-lettered).",
-    registers: r,
-    collect() {
-      this.inc(ingest.terminated - seenTerminated);
-      seenTerminated = ingest.terminated;
-    },
-  });
+  mirroredCounters(registry, "vigie_ingest_messages_total", "Messages taken from JetStream, by outcome (accepted, duplicate).", "outcome", () => [
+    ["accepted", ingest.accepted],
+    ["duplicate", ingest.duplicates],
+  ]);
+  mirroredCounters(registry, "vigie_ingest_dead_letters_total", "Messages refused and moved to the dead-letter subject, by reason.", "reason", () => ingest.deadLetters);
+  mirroredCounter(registry, "vigie_ingest_terminated_total", "Messages given up after repeated failed deliveries (neither stored nor dead-lettered).", () => ingest.terminated);
   new Gauge({
     name: "vigie_ingest_lag_seconds",
     help: "Delay from sampling on the node to storing in the collector, of the last message.",
@@ -72,15 +42,6 @@ export function createCollectorMetrics(ingest: IngestStats, model: Pick<ClusterM
       for (const { node: n } of model.nodes(t)) this.set({ node: n.hostname }, Math.max(0, (t - n.lastSeen) / 1000));
     },
   });
-  let seenListenerErrors = 0;
-  new Counter({
-    name: "vigie_model_listener_errors_total",
-    help: "Calls of a subscriber to the collector's model (alerts, autoscaler, …) that failed; ingest went on.",
-    registers: r,
-    collect() {
-      this.inc(model.listenerErrors - seenListenerErrors);
-      seenListenerErrors = model.listenerErrors;
-    },
-  });
+  mirroredCounter(registry, "vigie_model_listener_errors_total", "Calls of a subscriber to the collector's model (alerts, autoscaler, …) that failed; ingest went on.", () => model.listenerErrors);
   return { registry };
 }

@@ -1,3 +1,5 @@
+import { readFileSync } from "node:fs";
+
 /**
  * Secrets never reach a terminal or a log line: configuration printed by `vigie config check`,
  * configuration errors, and log fields pass through `redactSecrets`. A value is secret when its
@@ -68,4 +70,36 @@ export function redactSecrets<T>(value: T, key = "", parent = ""): T {
     return out as T;
   }
   return value;
+}
+
+/** A password file is a few bytes; anything longer is not one (a wrong path, a directory's dump). */
+const MAX_SECRET_FILE_BYTES = 4096;
+
+/**
+ * Credentials for NATS from configuration: the user, and the password given in clear or read
+ * from a file (a Swarm secret). Undefined without a user (no credentials, as `vigie up` on
+ * loopback). Throws, naming the keys and the file, when they do not fit together or the file
+ * cannot be read; the password itself is never in a message.
+ */
+export function natsCredentials(
+  nats: { user?: string; password?: string; passwordFile?: string },
+  readFile: (path: string) => Buffer = (p) => readFileSync(p),
+): { user: string; pass?: string } | undefined {
+  if (nats.password !== undefined && nats.passwordFile !== undefined) throw new Error("nats.password and nats.passwordFile are both set: give one");
+  if (nats.user === undefined) {
+    if (nats.password !== undefined || nats.passwordFile !== undefined) throw new Error("a NATS password is set but nats.user is not");
+    return undefined;
+  }
+  if (nats.passwordFile === undefined) return { user: nats.user, pass: nats.password };
+  let raw: Buffer;
+  try {
+    raw = readFile(nats.passwordFile);
+  } catch (err) {
+    throw new Error(`nats.passwordFile = ${JSON.stringify(nats.passwordFile)}: cannot read it: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
+  }
+  if (raw.byteLength > MAX_SECRET_FILE_BYTES) throw new Error(`nats.passwordFile = ${JSON.stringify(nats.passwordFile)}: ${raw.byteLength} bytes, more than a password (at most ${MAX_SECRET_FILE_BYTES})`);
+  // `echo pw > file` and `docker secret create` from such a file leave one newline at the end.
+  const pass = raw.toString("utf8").replace(/\r?\n$/, "");
+  if (pass.length === 0) throw new Error(`nats.passwordFile = ${JSON.stringify(nats.passwordFile)}: the file is empty`);
+  return { user: nats.user, pass };
 }

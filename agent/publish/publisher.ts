@@ -35,6 +35,22 @@ const REPLAY_MAX_MESSAGES = 2000;
 const REPLAY_MAX_BYTES = 16 * 1024 * 1024;
 
 /**
+ * What the agent says when JetStream does not answer on a record's subject: NATS replies "no
+ * responders" (503), which the client reports as "jetstream is not enabled". On a server run for
+ * Vigie that almost always means the agent started before any collector: the collector creates
+ * the streams when it starts.
+ */
+export const STREAMS_MISSING =
+  "no JetStream stream takes this subject yet: the streams are missing (the collector creates them when it starts; or JetStream is off on this NATS server). Messages wait in the spool, up to its bound (agent.spoolMaxBytes; past it the oldest are dropped and counted)";
+
+/** Whether a publish failed because no stream (or no JetStream at all) answers on the subject. */
+export function streamsMissing(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const cause = err.cause instanceof Error ? err.cause : undefined;
+  return err.name === "JetStreamNotEnabled" || /no responders/i.test(err.message) || (cause !== undefined && /no responders/i.test(cause.message));
+}
+
+/**
  * Drains the spool into JetStream in order, oldest first, one message in flight: a message
  * leaves the spool only once JetStream acknowledged it (or reports it a duplicate, which
  * means an earlier attempt landed). Failures back off exponentially with jitter.
@@ -48,6 +64,7 @@ export class Publisher {
   private running: Promise<void> | undefined;
   private wakeUp: (() => void) | undefined;
   private stopped = false;
+  private streamsWereMissing = false;
   private readonly retry: Backoff;
 
   constructor(
@@ -126,12 +143,20 @@ export class Publisher {
         await this.spool.remove(entry.id);
         this.remember(entry);
         this.retry.reset();
+        if (this.streamsWereMissing) {
+          this.streamsWereMissing = false;
+          this.log.info({ waiting: this.spool.size }, "the JetStream streams are there now; the spooled messages follow");
+        }
       } catch (err) {
         this.stats.errors++;
         const delay = this.retry.next();
+        const missing = streamsMissing(err);
         if (this.retry.attempts === 1 || this.retry.attempts % 20 === 0) {
-          this.log.warn({ err: (err as Error).message, waiting: this.spool.size, retryInMs: Math.round(delay) }, "publish failed; message kept in spool");
+          const fields = { err: (err as Error).message, subject: entry.subject, waiting: this.spool.size, retryInMs: Math.round(delay) };
+          if (missing) this.log.warn(fields, STREAMS_MISSING);
+          else this.log.warn(fields, "publish failed; message kept in spool");
         }
+        this.streamsWereMissing ||= missing;
         await this.sleep(delay);
       }
     }

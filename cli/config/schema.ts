@@ -65,6 +65,12 @@ export const ConfigSchema = z
         /** Bytes per stream; -1 = unlimited. Default 1GiB. */
         streamMaxBytes: z.union([z.literal(-1), z.literal("-1").transform(() => -1 as const), bytes()]).default("1GiB"),
         streamReplicas: int(1, 5).default(1),
+        /** User name for NATS (deploy/nats/nats.conf has `agent` and `collector`); unset = no credentials. */
+        user: z.string().min(1).max(256).optional(),
+        /** The user's password, in clear (printed redacted); prefer `passwordFile`. Needs `user`; not with `passwordFile`. */
+        password: z.string().min(1).max(1024).optional(),
+        /** A file holding the user's password (a Swarm secret under /run/secrets/); one trailing newline is ignored. */
+        passwordFile: z.string().min(1).optional(),
       })
       .strict()
       .default({}),
@@ -142,6 +148,16 @@ export const ConfigSchema = z
         nodeDownAfter: duration(1_000).default("2m"),
         /** The log store (`<dataDir>/collector/logs.db`): records older than `retention` go, and the oldest past `maxBytes`. */
         logs: z.object({ retention: duration(60_000).default("7d"), maxBytes: bytes().default("1GiB") }).strict().default({}),
+        swarm: z
+          .object({
+            /**
+             * The Swarm view (nodes, services, tasks) from the engine of `DOCKER_HOST`, else
+             * /var/run/docker.sock: `auto` (on when DOCKER_HOST is set or the socket exists), true, false.
+             */
+            enabled: z.union([z.literal("auto"), bool()]).default("auto"),
+          })
+          .strict()
+          .default({}),
       })
       .strict()
       .default({}),

@@ -80,7 +80,8 @@ describe("deploy/stack.yml", () => {
     expect(collector!.volumes!.map((v) => v.target)).toContain("/var/run/docker.sock");
     expect(collector!.ports).toEqual([expect.objectContaining({ target: 9480, published: 9480 })]);
     expect(nats!.image).toBe("nats:2.10-alpine");
-    expect(nats!.command).toContain("--jetstream");
+    // NATS starts through a shell that exports its passwords from the secrets first.
+    expect(nats!.command?.join(" ")).toMatch(/exec nats-server -c \S+ --jetstream/);
   });
 
   it("sets only configuration keys Vigie knows, with valid values, in the agent and the collector", async () => {
@@ -93,6 +94,7 @@ describe("deploy/stack.yml", () => {
       );
       const config = loadConfig({ env: { ...env, VIGIE_DATA_DIR: "/var/lib/vigie" } });
       expect(config.nats.url).toBe("nats://nats:4222");
+      expect(config.nats).toMatchObject({ user: name, passwordFile: `/run/secrets/vigie_nats_${name}_password` });
       if (name === "agent") expect(config.agent).toMatchObject({ hostRoot: "/host", listen: "0.0.0.0:9481" });
       else expect(config.api).toMatchObject({ listen: "0.0.0.0:9480", tokensFile: "/run/secrets/vigie_api_tokens" });
     }
