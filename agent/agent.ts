@@ -3,7 +3,7 @@ import { ATTR } from "../protocol/index.js";
 import { serveRoutes, type Logger, VIGIE_VERSION } from "../lib/index.js";
 import { HostSource, type HostFilters } from "./host/index.js";
 import { ContainerSource, DockerEngine, dockerApi } from "./containers/index.js";
-import { CheckRunner, dockerTargets, type CheckConfigInput, type CheckTarget } from "./checks/index.js";
+import { CheckRunner, dockerTargets, ServiceCheckLabels, type CheckConfigInput, type CheckTarget } from "./checks/index.js";
 import { engineLogPorts, LogsConfigSchema, LogSource, registerLogDropMetrics, type LogsConfigInput } from "./logs/index.js";
 import { swarmIdentity } from "./identity/swarm.js";
 import { resolveIdentity, type NodeIdentity } from "./identity/identity.js";
@@ -121,9 +121,11 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   if (containers) metricSources.push(containers);
   const metrics = createAgentMetrics(publisher.stats, spool.stats, () => link.connected, () => docker?.up);
   const sampling = new SamplingLoop({ intervalMs: options.intervalMs, sources: metricSources, metrics, log, spanAttributes: { "host.name": identity.hostname, "node.id": identity.nodeId } });
+  // On a worker the engine cannot say a service's labels: the collector publishes them.
+  const published = docker && !options.checkTargets ? ServiceCheckLabels.watch({ natsUrl: options.natsUrl, ...options.natsAuth }, log) : undefined;
   const checks = new CheckRunner({
     checks: options.checks,
-    listTargets: options.checkTargets ?? (docker ? dockerTargets(docker) : false),
+    listTargets: options.checkTargets ?? (docker ? dockerTargets(docker, { published: (id) => published?.get(id) }) : false),
     concurrency: options.checkConcurrency,
     log,
   });
@@ -180,6 +182,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     sampleNow: () => sampling.sampleNow(),
     async stop() {
       for (const source of [...sources].reverse()) await source.stop();
+      await published?.close();
       await publisher.flush(2000);
       await publisher.stop();
       await spool.close(); // what NATS did not take goes to disk, first out at the next start

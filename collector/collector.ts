@@ -30,6 +30,7 @@ import { registerSwarmMetrics } from "./swarm/metrics.js";
 import { swarmRoutes } from "./swarm/routes.js";
 import { SwarmWatcher } from "./swarm/watcher.js";
 import { describeEngine, swarmDocker, swarmEngine, type SwarmSetting } from "./swarm/engine.js";
+import { CheckDefinitionsPublisher } from "./swarm/check-definitions.js";
 
 /** Everything the collector needs, already validated (the CLI maps configuration onto this). */
 export interface CollectorOptions {
@@ -180,12 +181,17 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   logRetention.start();
   if (engine) log.info({ engine: describeEngine(engine) }, "Swarm view reads from the Docker engine");
   else log.info("Swarm view off (collector.swarm.enabled, or no Docker socket)");
+  // Service check labels, which only managers can read, go to every agent through NATS KV.
+  const checkDefinitions = new CheckDefinitionsPublisher(nc, log.child({ component: "swarm" }));
   const swarm = swarmClient
     ? new SwarmWatcher(swarmClient, {
         intervalMs: options.swarm?.intervalMs ?? 10_000,
         log: log.child({ component: "swarm" }),
         now,
-        onReading: (status, view) => model.setSwarm(status, view),
+        onReading: (status, view) => {
+          model.setSwarm(status, view);
+          void checkDefinitions.publish(view);
+        },
       })
     : undefined;
   if (swarm) {
@@ -250,6 +256,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     autoscale,
     async stop() {
       await swarm?.stop();
+      await checkDefinitions.settled();
       await app.close();
       await ingest.stop();
       await loops.stop();

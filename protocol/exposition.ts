@@ -47,6 +47,43 @@ const mem = (s: string) => ({ [A.memoryState]: s });
 const fsLabels = { device: A.device, fstype: A.filesystemType, mountpoint: A.filesystemMountpoint };
 const netDevice = { device: [A.networkInterfaceName, A.device] } as const;
 
+/**
+ * The `/proc/meminfo` fields the agent sends beside the ones its OTel metrics carry (MemTotal,
+ * MemFree, MemAvailable, Buffers, Cached, SReclaimable, SwapTotal, SwapFree), as [node_exporter's
+ * spelling, the file's key]: all of node_exporter's on a current kernel.
+ */
+export const MEMINFO_FIELDS: readonly (readonly [string, string])[] = [
+  "Active", "Active_anon", "Active_file", "AnonHugePages", "AnonPages", "Balloon", "Bounce", "CmaFree", "CmaTotal", "CommitLimit",
+  "Committed_AS", "DirectMap1G", "DirectMap2M", "DirectMap4k", "Dirty", "FileHugePages", "FilePmdMapped", "HardwareCorrupted",
+  "HugePages_Free", "HugePages_Rsvd", "HugePages_Surp", "HugePages_Total", "Hugepagesize", "Hugetlb", "Inactive", "Inactive_anon",
+  "Inactive_file", "KReclaimable", "KernelStack", "Mapped", "Mlocked", "NFS_Unstable", "PageTables", "Percpu", "SUnreclaim",
+  "SecPageTables", "Shmem", "ShmemHugePages", "ShmemPmdMapped", "Slab", "SwapCached", "Unaccepted", "Unevictable", "VmallocChunk",
+  "VmallocTotal", "VmallocUsed", "Writeback", "WritebackTmp", "Zswap", "Zswapped",
+].map((f) => [f, f.replace(/_(anon|file)$/, "($1)")] as const);
+
+/** `/proc/vmstat` fields node_exporter keeps by default. */
+export const VMSTAT_FIELDS: readonly string[] = ["oom_kill", "pgfault", "pgmajfault", "pgpgin", "pgpgout", "pswpin", "pswpout"];
+
+/** `/proc/net/snmp`, `snmp6` and `netstat` fields node_exporter keeps by default, as `Proto_Field`. */
+export const NETSTAT_FIELDS: readonly string[] = [
+  "Icmp_InErrors", "Icmp_InMsgs", "Icmp_OutMsgs", "Icmp6_InErrors", "Icmp6_InMsgs", "Icmp6_OutMsgs",
+  "Ip_Forwarding", "Ip6_InOctets", "Ip6_OutOctets", "IpExt_InOctets", "IpExt_OutOctets",
+  "Tcp_ActiveOpens", "Tcp_CurrEstab", "Tcp_InErrs", "Tcp_InSegs", "Tcp_OutRsts", "Tcp_OutSegs", "Tcp_PassiveOpens", "Tcp_RetransSegs",
+  "TcpExt_ListenDrops", "TcpExt_ListenOverflows", "TcpExt_SyncookiesFailed", "TcpExt_SyncookiesRecv", "TcpExt_SyncookiesSent",
+  "TcpExt_TCPOFOQueue", "TcpExt_TCPRcvQDrop", "TcpExt_TCPSynRetrans", "TcpExt_TCPTimeouts",
+  "Udp_InDatagrams", "Udp_InErrors", "Udp_NoPorts", "Udp_OutDatagrams", "Udp_RcvbufErrors", "Udp_SndbufErrors",
+  "Udp6_InDatagrams", "Udp6_InErrors", "Udp6_NoPorts", "Udp6_OutDatagrams", "Udp6_RcvbufErrors", "Udp6_SndbufErrors",
+  "UdpLite_InErrors", "UdpLite6_InErrors",
+];
+/** The netstat fields that are levels, not counts. */
+const NETSTAT_GAUGES: ReadonlySet<string> = new Set(["Ip_Forwarding", "Tcp_CurrEstab"]);
+
+/** `/proc/net/sockstat` and `sockstat6` fields, as `PROTO_field` (all of node_exporter's but the `_mem_bytes` ones). */
+export const SOCKSTAT_FIELDS: readonly string[] = [
+  "sockets_used", "TCP_alloc", "TCP_inuse", "TCP_mem", "TCP_orphan", "TCP_tw", "UDP_inuse", "UDP_mem", "UDPLITE_inuse", "RAW_inuse",
+  "FRAG_inuse", "FRAG_memory", "TCP6_inuse", "UDP6_inuse", "UDPLITE6_inuse", "RAW6_inuse", "FRAG6_inuse", "FRAG6_memory",
+];
+
 /** node_exporter's names for what the agents measure on the host. */
 const HOST_ROWS: MappingRow[] = [
   {
@@ -102,7 +139,57 @@ const HOST_ROWS: MappingRow[] = [
     labels: { chip: [A.hwParent, A.hwId], sensor: [A.hwName, A.hwId] },
   },
   { otel: M.bootTime, target: "host", prom: "node_boot_time_seconds", type: "gauge", help: "Node boot time, in unixtime." },
+  { otel: M.time, target: "host", prom: "node_time_seconds", type: "gauge", help: "System time in seconds since epoch (1970)." },
+  { otel: M.contextSwitches, target: "host", prom: "node_context_switches_total", type: "counter", help: "Total number of context switches." },
+  { otel: M.interrupts, target: "host", prom: "node_intr_total", type: "counter", help: "Total number of interrupts serviced." },
+  { otel: M.processesCreated, target: "host", prom: "node_forks_total", type: "counter", help: "Total number of forks." },
+  { otel: M.processCount, when: { [A.processState]: "running" }, target: "host", prom: "node_procs_running", type: "gauge", help: "Number of processes in runnable state." },
+  { otel: M.processCount, when: { [A.processState]: "blocked" }, target: "host", prom: "node_procs_blocked", type: "gauge", help: "Number of processes blocked waiting for I/O to complete." },
+  { otel: M.fileDescriptorsAllocated, target: "host", prom: "node_filefd_allocated", type: "gauge", help: "File descriptor statistics: allocated." },
+  { otel: M.fileDescriptorsLimit, target: "host", prom: "node_filefd_maximum", type: "gauge", help: "File descriptor statistics: maximum." },
+  { otel: M.entropyAvailable, target: "host", prom: "node_entropy_available_bits", type: "gauge", help: "Bits of available entropy." },
+  { otel: M.entropyPoolSize, target: "host", prom: "node_entropy_pool_size_bits", type: "gauge", help: "Bits of entropy pool." },
+  { otel: M.conntrackEntries, target: "host", prom: "node_nf_conntrack_entries", type: "gauge", help: "Number of currently allocated flow entries for connection tracking." },
+  { otel: M.conntrackLimit, target: "host", prom: "node_nf_conntrack_entries_limit", type: "gauge", help: "Maximum size of connection tracking table." },
+  ...pressureRows(),
+  { otel: M.networkUp, target: "host", prom: "node_network_up", type: "gauge", help: "Value is 1 if operstate is 'up', 0 otherwise.", labels: netDevice },
+  { otel: M.networkMtu, target: "host", prom: "node_network_mtu_bytes", type: "gauge", help: "Network device property: mtu_bytes", labels: netDevice },
+  {
+    otel: M.filesystemInodes, when: { [A.filesystemState]: ["used", "free"] }, target: "host", prom: "node_filesystem_files", type: "gauge",
+    help: "Filesystem total file nodes.", labels: fsLabels, sum: true,
+  },
+  { otel: M.filesystemInodes, when: { [A.filesystemState]: "free" }, target: "host", prom: "node_filesystem_files_free", type: "gauge", help: "Filesystem total free file nodes.", labels: fsLabels },
+  { otel: M.filesystemReadonly, target: "host", prom: "node_filesystem_readonly", type: "gauge", help: "Filesystem read-only status.", labels: fsLabels },
+  { otel: M.filesystemError, target: "host", prom: "node_filesystem_device_error", type: "gauge", help: "Whether an error occurred while getting statistics for the given device.", labels: fsLabels },
+  ...MEMINFO_FIELDS.map(([field]): MappingRow => ({
+    otel: M.memoryField, when: { [A.linuxField]: field }, target: "host", prom: `node_memory_${field}${field.startsWith("HugePages_") ? "" : "_bytes"}`, type: "gauge",
+    help: `Memory information field ${field}${field.startsWith("HugePages_") ? "" : "_bytes"}.`,
+  })),
+  ...VMSTAT_FIELDS.map((field): MappingRow => ({
+    otel: M.vmstat, when: { [A.linuxField]: field }, target: "host", prom: `node_vmstat_${field}`, type: "counter", help: `/proc/vmstat information field ${field}.`,
+  })),
+  ...NETSTAT_FIELDS.map((field): MappingRow => ({
+    otel: M.netstat, when: { [A.linuxField]: field }, target: "host", prom: `node_netstat_${field}`, type: NETSTAT_GAUGES.has(field) ? "gauge" : "counter",
+    help: `Statistic ${field.replace("_", "")}.`,
+  })),
+  ...SOCKSTAT_FIELDS.map((field): MappingRow => ({
+    otel: M.sockstat, when: { [A.linuxField]: field }, target: "host", prom: `node_sockstat_${field}`, type: "gauge", help: `Number of ${field.replace("_", " ")}.`,
+  })),
 ];
+
+/** node_exporter's pressure families: `some` is "waiting", `full` is "stalled" (cpu full since Linux 5.13). */
+function pressureRows(): MappingRow[] {
+  return (["cpu", "io", "memory"] as const).flatMap((resource) =>
+    (["some", "full"] as const).map((scope): MappingRow => {
+      const what = scope === "some" ? "waiting" : "stalled";
+      return {
+        otel: M.pressureStallTime, when: { [A.pressureResource]: resource, [A.pressureScope]: scope }, target: "host",
+        prom: `node_pressure_${resource}_${what}_seconds_total`, type: "counter",
+        help: `Total time in seconds that ${scope === "some" ? "processes have waited for" : "no process could make progress for lack of"} ${resource === "cpu" ? "CPU time" : resource}.`,
+      };
+    }),
+  );
+}
 
 /** cAdvisor's names for what the agents measure per container. */
 const ifaceLabel = { interface: [A.networkInterfaceName, A.device] } as const;

@@ -34,6 +34,27 @@ export const METRIC = {
   temperatureLimit: "hw.temperature.limit", // gauge, Cel, + {hw.limit_type}
   uptime: "system.uptime", // gauge, s
   bootTime: "vigie.system.boot_time", // gauge, s since epoch (no OTel name)
+  // host, kernel counters node_exporter dashboards read (agent/host/README.md)
+  time: "vigie.system.time", // gauge, s since epoch: the node's clock when sampled
+  contextSwitches: "vigie.system.context_switches", // counter
+  interrupts: "vigie.system.interrupts", // counter
+  processesCreated: "system.process.created", // counter, {process}: forks
+  processCount: "system.process.count", // updowncounter, {process}, {process.state: running|blocked}
+  memoryField: "vigie.system.memory.linux.field", // gauge, By (HugePages_* counts), {vigie.linux.field: meminfo key}
+  vmstat: "vigie.system.vmstat", // counter, {vigie.linux.field: /proc/vmstat key}
+  netstat: "vigie.system.netstat", // {vigie.linux.field: Proto_Field of /proc/net/snmp, snmp6, netstat}
+  sockstat: "vigie.system.sockstat", // gauge, {vigie.linux.field: Proto_field of /proc/net/sockstat, sockstat6}
+  fileDescriptorsAllocated: "vigie.system.file_descriptors.allocated", // gauge
+  fileDescriptorsLimit: "vigie.system.file_descriptors.limit", // gauge
+  entropyAvailable: "vigie.system.entropy.available", // gauge, bit
+  entropyPoolSize: "vigie.system.entropy.pool_size", // gauge, bit
+  pressureStallTime: "vigie.system.pressure.stall_time", // counter, s, {vigie.pressure.resource, vigie.pressure.scope: some|full}
+  conntrackEntries: "vigie.system.conntrack.entries", // gauge
+  conntrackLimit: "vigie.system.conntrack.limit", // gauge
+  networkUp: "vigie.system.network.up", // gauge, 1 when operstate is up, {network.interface.name}
+  networkMtu: "vigie.system.network.mtu", // gauge, By, {network.interface.name}
+  filesystemInodes: "system.filesystem.inodes.usage", // updowncounter, {inode}, filesystem attributes + state (used|free)
+  filesystemReadonly: "vigie.system.filesystem.readonly", // gauge, 1 when mounted read-only
   // containers
   containerCpuTime: "container.cpu.time",
   containerMemoryUsage: "container.memory.usage",
@@ -78,6 +99,10 @@ export const ATTR = {
   diskIoDirection: "disk.io.direction",
   networkInterfaceName: "network.interface.name",
   networkIoDirection: "network.io.direction",
+  processState: "process.state",
+  linuxField: "vigie.linux.field",
+  pressureResource: "vigie.pressure.resource",
+  pressureScope: "vigie.pressure.scope",
   hwId: "hw.id",
   hwName: "hw.name",
   hwParent: "hw.parent",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what Vigie needs on this machine, and nothing when all is there.
 #   npm packages (npm ci, from the committed lock file)
-#   Debian packages: nats-server, docker.io, prometheus, prometheus-alertmanager
+#   Debian packages: nats-server, docker.io, prometheus, prometheus-alertmanager, prometheus-node-exporter
 # Idempotent and quiet when everything is present. VIGIE_BOOTSTRAP_VERBOSE=1 shows what it checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,6 +14,7 @@ declare -A PKG_CMD=(
   [docker.io]=dockerd
   [prometheus]=prometheus
   [prometheus-alertmanager]=prometheus-alertmanager
+  [prometheus-node-exporter]=prometheus-node-exporter
 )
 
 missing=()
@@ -24,7 +25,7 @@ done
 if [ ${#missing[@]} -gt 0 ]; then
   if ! command -v apt-get >/dev/null 2>&1; then
     echo "bootstrap: this system has no apt-get. Install these yourself, then run again:" >&2
-    echo "  nats-server (>= 2.9, with JetStream), Docker Engine (dockerd), Prometheus (prometheus, promtool), Alertmanager" >&2
+    echo "  nats-server (>= 2.9, with JetStream), Docker Engine (dockerd), Prometheus (prometheus, promtool), Alertmanager, node_exporter (prometheus-node-exporter, compared against in tests)" >&2
     echo "  missing here: ${missing[*]}" >&2
     exit 1
   fi

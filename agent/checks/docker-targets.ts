@@ -6,13 +6,18 @@ export interface DockerTargetsOptions {
   /** How long a Swarm service's labels are remembered, ms. Default 60 s. */
   serviceCacheMs?: number;
   now?: () => number;
+  /**
+   * The check labels the collector published for a service id (`VIGIE_CHECKS`): what a worker,
+   * which cannot read services, goes by. The engine's answer, when it gives one, wins over them.
+   */
+  published?: (serviceId: string) => Record<string, string> | undefined;
 }
 
 /**
  * Lists the running containers of the local engine as check targets. A Swarm task's container
  * also takes the `vigie.check.*` labels of its service (the container's own labels win); only
- * managers can read services, so on workers put the labels on the containers
- * (`deploy`-level labels stay on the service). Asks through the agent's engine port: its
+ * managers can read services, so on workers they come from what the collector published
+ * (`options.published`). Asks through the agent's engine port: its
  * circuit breaker is the containers source's, and a list asked for by both at once is made once.
  */
 export function dockerTargets(engine: DockerEngine, options: DockerTargetsOptions = {}): () => Promise<CheckTarget[]> {
@@ -39,7 +44,7 @@ export function dockerTargets(engine: DockerEngine, options: DockerTargetsOption
     for (const c of list) {
       const own = c.Labels ?? {};
       const serviceId = own["com.docker.swarm.service.id"];
-      const labels = serviceId ? { ...(await serviceLabels(serviceId)), ...own } : own;
+      const labels = serviceId ? { ...options.published?.(serviceId), ...(await serviceLabels(serviceId)), ...own } : own;
       if (!Object.keys(labels).some((k) => k.startsWith(LABEL_PREFIX))) continue;
       out.push({
         id: c.Id,

@@ -7,6 +7,7 @@ export { CheckRunner, type CheckRunnerOptions, type CheckView } from "./runner.j
 export { CheckConfigSchema, ChecksSectionSchema, type CheckConfig, type CheckConfigInput, type CheckDefinition } from "./config.js";
 export { checkFromLabels, type CheckTarget } from "./labels.js";
 export { dockerTargets } from "./docker-targets.js";
+export { ServiceCheckLabels, CHECKS_BUCKET } from "./service-labels.js";
 export { compileCondition, ConditionError, type CompiledCondition, type ProbeObservation } from "./conditions.js";
 export { parseHealthBody, normalizeStatus, type HealthVerdict } from "./health.js";
 export { applyRun, initialThresholdState, type ThresholdState } from "./thresholds.js";

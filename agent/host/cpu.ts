@@ -14,12 +14,30 @@ export interface ProcStat {
   cpus: CpuTimes[];
   /** Boot time, seconds since the epoch (`btime`). */
   bootTime?: number;
+  /** Context switches since boot (`ctxt`). */
+  contextSwitches?: number;
+  /** Interrupts serviced since boot (first number of `intr`). */
+  interrupts?: number;
+  /** Processes and threads created since boot (`processes`). */
+  forks?: number;
+  procsRunning?: number;
+  procsBlocked?: number;
 }
+
+/** The single-number lines of `/proc/stat` beside `btime`, and where they go. */
+const COUNTS: Record<string, keyof Omit<ProcStat, "cpus">> = {
+  btime: "bootTime",
+  ctxt: "contextSwitches",
+  intr: "interrupts",
+  processes: "forks",
+  procs_running: "procsRunning",
+  procs_blocked: "procsBlocked",
+};
 
 /** Per-core CPU times and boot time from `/proc/stat` (the aggregate `cpu` line is a sum and is left out). */
 export function parseProcStat(text: string): ProcStat {
   const cpus: CpuTimes[] = [];
-  let bootTime: number | undefined;
+  const out: ProcStat = { cpus };
   for (const line of text.split("\n")) {
     if (line.startsWith("cpu") && line[3] !== " ") {
       const fields = line.split(/\s+/);
@@ -27,12 +45,18 @@ export function parseProcStat(text: string): ProcStat {
       if (!Number.isInteger(cpu)) continue;
       const seconds = CPU_MODES.map((_, i) => Number(fields[i + 1] ?? 0) / CLOCK_TICKS);
       cpus.push({ cpu, seconds: seconds.map((s) => (Number.isFinite(s) ? s : 0)) });
-    } else if (line.startsWith("btime ")) {
-      const t = Number(line.slice(6));
-      if (Number.isFinite(t)) bootTime = t;
+    } else {
+      const space = line.indexOf(" ");
+      const name = line.slice(0, space);
+      if (space < 0 || !Object.hasOwn(COUNTS, name)) continue;
+      const key = COUNTS[name] as keyof Omit<ProcStat, "cpus">;
+      // `intr` goes on with one count per interrupt line: only its total is kept.
+      const end = line.indexOf(" ", space + 1);
+      const n = Number(line.slice(space + 1, end < 0 ? undefined : end));
+      if (Number.isFinite(n) && n >= 0) out[key] = n;
     }
   }
-  return { cpus, bootTime };
+  return out;
 }
 
 export function cpuMetrics(cpus: CpuTimes[]): Metric[] {

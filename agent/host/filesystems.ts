@@ -95,6 +95,9 @@ export interface FsSpace {
   blocks: number;
   bfree: number;
   bavail: number;
+  /** Inodes in all and free (absent from some test doubles). */
+  files?: number;
+  ffree?: number;
 }
 
 /**
@@ -109,6 +112,8 @@ export function filesystemMetrics(filesystems: { mount: Mount; space?: FsSpace }
   const usage = [];
   const limit = [];
   const errors = [];
+  const inodes = [];
+  const readonly = [];
   for (const { mount, space } of filesystems) {
     if (space !== undefined && space.blocks <= 0) continue;
     const attributes = {
@@ -118,7 +123,14 @@ export function filesystemMetrics(filesystems: { mount: Mount; space?: FsSpace }
       [ATTR.filesystemMountpoint]: mount.mountPoint,
     };
     errors.push({ attributes, value: space === undefined ? 1 : 0 });
+    readonly.push({ attributes, value: mount.readOnly ? 1 : 0 });
     if (space === undefined) continue;
+    if (space.files !== undefined && space.ffree !== undefined && space.files > 0) {
+      inodes.push(
+        { attributes: { ...attributes, [ATTR.filesystemState]: "used" }, value: Math.max(0, space.files - space.ffree) },
+        { attributes: { ...attributes, [ATTR.filesystemState]: "free" }, value: Math.max(0, space.ffree) },
+      );
+    }
     const bytes = (blocks: number) => Math.max(0, blocks) * space.bsize;
     usage.push(
       { attributes: { ...attributes, [ATTR.filesystemState]: "used" }, value: bytes(space.blocks - space.bfree) },
@@ -134,6 +146,9 @@ export function filesystemMetrics(filesystems: { mount: Mount; space?: FsSpace }
       { name: METRIC.filesystemLimit, type: "updowncounter", unit: "By", points: limit },
     );
   }
-  if (errors.length > 0) out.push({ name: METRIC.filesystemError, type: "gauge", unit: "1", points: errors });
+  if (inodes.length > 0) out.push({ name: METRIC.filesystemInodes, type: "updowncounter", unit: "{inode}", points: inodes });
+  if (errors.length > 0) {
+    out.push({ name: METRIC.filesystemError, type: "gauge", unit: "1", points: errors }, { name: METRIC.filesystemReadonly, type: "gauge", unit: "1", points: readonly });
+  }
   return out;
 }

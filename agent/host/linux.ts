@@ -2,13 +2,14 @@ import { readdirSync, readFileSync, stat, statfs, statfsSync, statSync } from "n
 import { OpenFiles } from "../../lib/index.js";
 import os from "node:os";
 import path from "node:path";
-import type { Metric } from "../../protocol/index.js";
+import { METRIC, NETSTAT_FIELDS, SOCKSTAT_FIELDS, VMSTAT_FIELDS, type Metric } from "../../protocol/index.js";
 import { cpuMetrics, parseProcStat } from "./cpu.js";
 import { diskMetrics, parseDiskstats } from "./disks.js";
 import { factAttributes, hostArch, parseCpuModel, parseOsRelease } from "./facts.js";
 import { filesystemMetrics, parseMountinfo, parseProcMounts, selectMounts, type FsSpace, type Mount } from "./filesystems.js";
-import { memoryMetrics, parseMeminfo } from "./memory.js";
-import { networkMetrics, parseNetDev } from "./network.js";
+import { fieldMetric, kernelMetrics, parseFileNr, parseKeyValues, parseNumber, parsePressure, parseProtoTable, parseSnmp6, parseSockstat, statMetrics } from "./kernel.js";
+import { memoryFieldMetrics, memoryMetrics, parseMeminfo } from "./memory.js";
+import { linkMetrics, networkMetrics, parseNetDev, type InterfaceLink } from "./network.js";
 import type { CompiledFilters } from "./options.js";
 import { chipIds, hwmonSensors, parseMillidegrees, temperatureMetrics, type Sensor } from "./sensors.js";
 import { parseLoadavg, parseUptime, systemMetrics } from "./system.js";
@@ -61,7 +62,16 @@ export interface LinuxHostOptions {
   /** Default 1 s. */
   statfsTimeoutMs?: number;
   fs?: FsPort;
+  /** The clock `node_time_seconds` reads, in ms since the epoch. Default Date.now. */
+  now?: () => number;
 }
+
+/** Fields wanted from a file, as [name sent, key in the file] (the same here). */
+const same = (fields: readonly string[]) => fields.map((f) => [f, f] as const);
+const VMSTAT = same(VMSTAT_FIELDS);
+const NETSTAT = same(NETSTAT_FIELDS);
+const SOCKSTAT = same(SOCKSTAT_FIELDS);
+const PRESSURE_RESOURCES = ["cpu", "memory", "io"] as const;
 
 /** The mount tables tried in order: the host's init first, so a containerized agent sees the host's mounts. */
 const MOUNT_TABLES: [string, (text: string) => Mount[]][] = [
@@ -95,6 +105,9 @@ export class LinuxHost {
   private readonly statfsTimeoutMs: number;
   /** Under a host root other than `/`, a mount made after the agent started may not be visible. */
   private readonly verifyMounts: boolean;
+  private readonly now: () => number;
+  /** The `/sys/class/net` files read at the last cycle, closed when their interface is gone. */
+  private linkFiles = new Set<string>();
 
   constructor(
     private readonly root: string,
@@ -104,6 +117,7 @@ export class LinuxHost {
     this.fs = options.fs ?? nodeFs;
     this.statfsTimeoutMs = options.statfsTimeoutMs ?? STATFS_TIMEOUT_MS;
     this.verifyMounts = path.resolve(root) !== "/";
+    this.now = options.now ?? Date.now;
   }
 
   /** Static facts from the host's own files (not the container's): OS, kernel, CPU model. */
@@ -125,7 +139,8 @@ export class LinuxHost {
     const diskstats = this.files.read(this.root, "proc/diskstats");
     // proc/net/dev is the reader's own network namespace; under a host root (the agent in a
     // container, maybe on an overlay network) the host's is that of its pid 1.
-    const netdev = (this.verifyMounts ? this.files.read(this.root, "proc/1/net/dev", "utf8") : undefined) ?? this.files.read(this.root, "proc/net/dev", "utf8");
+    const netdev = this.netFile("dev", "utf8");
+    const interfaces = netdev === undefined ? [] : parseNetDev(netdev, this.filters.interfaces);
     const fresh = this.selected === undefined || this.mountsChanged || ++this.selectedAge >= MOUNT_TABLE_EVERY;
     if (fresh) {
       this.selected = selectMounts(this.readMounts(), { excludeTypes: this.filters.fsTypes, excludeMountPoints: this.filters.mountPoints });
@@ -138,12 +153,84 @@ export class LinuxHost {
     return [
       ...cpuMetrics(stat.cpus),
       ...systemMetrics(load, uptime, stat.bootTime),
+      ...statMetrics(stat, this.now()),
       ...memoryMetrics(meminfo),
+      ...memoryFieldMetrics(meminfo),
       ...filesystemMetrics(filesystems),
       ...(diskstats === undefined ? [] : diskMetrics(parseDiskstats(diskstats, this.filters.disks))),
-      ...(netdev === undefined ? [] : networkMetrics(parseNetDev(netdev, this.filters.interfaces))),
+      ...networkMetrics(interfaces),
+      ...linkMetrics(this.readLinks(interfaces.map((i) => i.name))),
       ...temperatureMetrics(temperatures),
+      ...this.kernelCounters(),
     ];
+  }
+
+  /**
+   * vmstat, netstat, sockstat, file descriptors, entropy, conntrack and pressure: one read of
+   * each file per cycle, kept open; a file the kernel lacks (no PSI, no conntrack module) is
+   * simply not reported.
+   */
+  private kernelCounters(): Metric[] {
+    const text = (relative: string) => this.files.read(this.root, relative);
+    const netstat = new Map<string, number>();
+    for (const [file, parse] of [["snmp", parseProtoTable], ["netstat", parseProtoTable], ["snmp6", parseSnmp6]] as const) {
+      const t = this.netFile(file);
+      if (t !== undefined) for (const [k, v] of parse(t)) netstat.set(k, v);
+    }
+    const sockstat = new Map<string, number>();
+    for (const file of ["sockstat", "sockstat6"]) {
+      const t = this.netFile(file);
+      if (t !== undefined) for (const [k, v] of parseSockstat(t)) sockstat.set(k, v);
+    }
+    const vmstat = text("proc/vmstat");
+    const fileNr = text("proc/sys/fs/file-nr");
+    const pressure: [string, { some?: number; full?: number }][] = [];
+    for (const resource of PRESSURE_RESOURCES) {
+      const t = text(`proc/pressure/${resource}`);
+      if (t !== undefined) pressure.push([resource, parsePressure(t)]);
+    }
+    return [
+      ...(vmstat === undefined ? [] : fieldMetric(METRIC.vmstat, "counter", "1", parseKeyValues(vmstat), VMSTAT)),
+      ...fieldMetric(METRIC.netstat, "gauge", "1", netstat, NETSTAT),
+      ...fieldMetric(METRIC.sockstat, "gauge", "1", sockstat, SOCKSTAT),
+      ...kernelMetrics({
+        fileNr: fileNr === undefined ? undefined : parseFileNr(fileNr),
+        entropyAvailable: parseNumber(text("proc/sys/kernel/random/entropy_avail")),
+        entropyPoolSize: parseNumber(text("proc/sys/kernel/random/poolsize")),
+        conntrackEntries: parseNumber(text("proc/sys/net/netfilter/nf_conntrack_count")),
+        conntrackLimit: parseNumber(text("proc/sys/net/netfilter/nf_conntrack_max")),
+        pressure,
+      }),
+    ];
+  }
+
+  /**
+   * A file of `/proc/net`: that is the reader's own network namespace; under a host root (the
+   * agent in a container, maybe on an overlay network) the host's is that of its pid 1.
+   */
+  private netFile(name: string, encoding: "latin1" | "utf8" = "latin1"): string | undefined {
+    return (this.verifyMounts ? this.files.read(this.root, `proc/1/net/${name}`, encoding) : undefined) ?? this.files.read(this.root, `proc/net/${name}`, encoding);
+  }
+
+  /** `operstate` and `mtu` of the interfaces reported; the files of interfaces gone are closed. */
+  private readLinks(names: string[]): InterfaceLink[] {
+    const read = new Set<string>();
+    const out: InterfaceLink[] = [];
+    for (const name of names) {
+      // Interface names cannot hold a slash or be . or ..; a hostile /proc/net/dev line could.
+      if (name.includes("/") || name === "." || name === "..") continue;
+      const file = (f: string) => {
+        const relative = `sys/class/net/${name}/${f}`;
+        read.add(relative);
+        const t = this.files.read(this.root, relative);
+        if (t === undefined) this.files.forget(relative); // an interface re-created later under this name
+        return t;
+      };
+      out.push({ name, operstate: file("operstate")?.trim(), mtu: parseNumber(file("mtu")) });
+    }
+    for (const relative of this.linkFiles) if (!read.has(relative)) this.files.forget(relative);
+    this.linkFiles = read;
+    return out;
   }
 
   /** Closes the files kept open between cycles. */

@@ -1,4 +1,5 @@
-import { ATTR, METRIC, type Metric } from "../../protocol/index.js";
+import { ATTR, MEMINFO_FIELDS, METRIC, type Metric } from "../../protocol/index.js";
+import { fieldMetric } from "./kernel.js";
 
 /** `/proc/meminfo` as bytes per key (`MemTotal`, `MemAvailable`, …); `HugePages_*` are counts, kept as is. */
 export function parseMeminfo(text: string): Map<string, number> {
@@ -42,4 +43,9 @@ export function memoryMetrics(mem: Map<string, number>): Metric[] {
     out.push({ name: METRIC.pagingUsage, type: "updowncounter", unit: "By", points: [paging("used", Math.max(0, swapTotal - swapFree)), paging("free", swapFree)] });
   }
   return out;
+}
+
+/** The other meminfo fields node_exporter exposes (Active, Shmem, Slab, Dirty, HugePages_*, …), one point each. */
+export function memoryFieldMetrics(mem: Map<string, number>): Metric[] {
+  return fieldMetric(METRIC.memoryField, "gauge", "By", mem, MEMINFO_FIELDS);
 }

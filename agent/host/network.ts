@@ -58,3 +58,25 @@ export function networkMetrics(interfaces: InterfaceStats[]): Metric[] {
     { name: METRIC.networkDropped, type: "counter", unit: "{packet}", points: interfaces.flatMap((i) => rxtx(iface, i, i.rxDropped, i.txDropped)) },
   ];
 }
+
+/** An interface's state from `/sys/class/net/<name>/`: `operstate` and `mtu` (undefined when unreadable). */
+export interface InterfaceLink {
+  name: string;
+  operstate?: string;
+  mtu?: number;
+}
+
+/** node_exporter's `up` (1 when operstate is `up`; loopback says `unknown`) and MTU. */
+export function linkMetrics(links: InterfaceLink[]): Metric[] {
+  const up = [];
+  const mtu = [];
+  for (const l of links) {
+    const attributes = { [ATTR.networkInterfaceName]: l.name };
+    if (l.operstate !== undefined) up.push({ attributes, value: l.operstate.trim() === "up" ? 1 : 0 });
+    if (l.mtu !== undefined) mtu.push({ attributes, value: l.mtu });
+  }
+  const out: Metric[] = [];
+  if (up.length > 0) out.push({ name: METRIC.networkUp, type: "gauge", unit: "1", points: up });
+  if (mtu.length > 0) out.push({ name: METRIC.networkMtu, type: "gauge", unit: "By", points: mtu });
+  return out;
+}

@@ -68,6 +68,8 @@ export interface SwarmService {
   updateState: string;
   updateMessage?: string;
   lastError?: string;
+  /** The service's `vigie.check.*` labels: only managers can read them, so the collector publishes them to every agent. */
+  checkLabels?: Record<string, string>;
 }
 
 export interface SwarmTask {
@@ -166,6 +168,7 @@ export function buildView(nodes: ApiNode[], services: ApiService[], tasks: ApiTa
       updateState: s.UpdateStatus?.State ?? "none",
       updateMessage: s.UpdateStatus?.Message || undefined,
       lastError: newestFailure ? newestFailure.Status?.Err || newestFailure.Status?.Message : undefined,
+      checkLabels: checkLabelsOf(s.Spec?.Labels),
     };
   });
 
@@ -198,4 +201,10 @@ export function buildView(nodes: ApiNode[], services: ApiService[], tasks: ApiTa
     services: swarmServices.sort((a, b) => a.name.localeCompare(b.name)),
     tasks: swarmTasks,
   };
+}
+
+/** The `vigie.check.*` labels of a service, or undefined when it has none. */
+function checkLabelsOf(labels: Record<string, string> | undefined): Record<string, string> | undefined {
+  const own = Object.entries(labels ?? {}).filter(([k]) => k.startsWith("vigie.check."));
+  return own.length === 0 ? undefined : Object.fromEntries(own);
 }

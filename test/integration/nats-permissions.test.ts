@@ -2,6 +2,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, AckPolicy } from "@nats-io/jetstream";
+import { Kvm } from "@nats-io/kv";
 import { ensureStreams } from "../../collector/ingest/streams.js";
 import { startNats, type NatsServer } from "../support/nats.js";
 
@@ -73,5 +74,25 @@ describe("NATS permissions of deploy/nats/nats.conf", () => {
     await expect(jetstream(agent).publish("vigie.v1.deadletter", "{}", { timeout: 1500 })).rejects.toThrow(/permission|timeout|no responders/i);
     const before = (await (await jetstreamManager(collector)).streams.info("VIGIE_DEADLETTER")).state.messages;
     expect(before).toBe(0);
+  });
+
+  it("lets the agent watch the check definitions the collector publishes, and nothing else of KV", async () => {
+    const bucket = await new Kvm(collector).create("VIGIE_CHECKS", { history: 1 });
+    await bucket.put("svc1", JSON.stringify({ service: "shop_api", labels: { "vigie.check.url": "http://127.0.0.1:8080/health" } }));
+    const kv = await new Kvm(agent).open("VIGIE_CHECKS");
+    const watch = await kv.watch();
+    let seen: string | undefined;
+    for await (const e of watch) {
+      seen = e.string();
+      break;
+    }
+    watch.stop();
+    expect(seen).toContain("shop_api");
+    // Writing a definition is the collector's business.
+    await expect(kv.put("svc2", "{}")).rejects.toThrow(/permission|timeout|no responders/i);
+    // Another bucket (the autoscaler's lease) stays out of reach.
+    await new Kvm(collector).create("vigie_autoscale", { history: 1 });
+    const other = await new Kvm(agent).open("vigie_autoscale");
+    await expect(other.get("leader")).rejects.toThrow(/permission|timeout|no responders/i);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { Metric } from "../../protocol/index.js";
 import { LatestMetrics } from "../../collector/history/latest.js";
-import { EXPOSITION_FAMILIES, EXPOSITION_MAPPING as MAPPING } from "../../protocol/index.js";
+import { EXPOSITION_FAMILIES, EXPOSITION_MAPPING as MAPPING, MEMINFO_FIELDS, NETSTAT_FIELDS, SOCKSTAT_FIELDS, VMSTAT_FIELDS } from "../../protocol/index.js";
 import { compileMapping } from "../../collector/exposition/mapping.js";
 import { ExpositionRenderer, escapeLabelValue, formatValue } from "../../collector/exposition/render.js";
 
@@ -96,6 +96,42 @@ const CASES: Case[] = [
   { prom: "vigie_container_health_status", otel: "vigie.container.health", target: "container", points: [p(1, { "container.health.status": "healthy" })], lines: [`vigie_container_health_status{${CONTAINER},status="healthy"} 1`] },
   { prom: "vigie_container_state", otel: "vigie.container.state", target: "container", points: [p(1, { "container.state": "running" })], lines: [`vigie_container_state{${CONTAINER},state="running"} 1`] },
 ];
+
+/** node_exporter's kernel families (the host rows added for dashboards): one case each, fields from their lists. */
+const FS = { "system.device": "/dev/sda1", "system.filesystem.type": "ext4", "system.filesystem.mountpoint": "/" };
+const FS_LABELS = 'device="/dev/sda1",fstype="ext4",mountpoint="/"';
+const one = (prom: string, otel: string, points: Metric["points"], value: number, labels = ""): Case => ({
+  prom, otel, target: "host", points, lines: [`${prom}{${HOST}${labels === "" ? "" : `,${labels}`}} ${value}`],
+});
+const field = (f: string) => [p(7, { "vigie.linux.field": f }), p(1, { "vigie.linux.field": "other" })];
+CASES.push(
+  one("node_time_seconds", "vigie.system.time", [p(1_800_000_000.5)], 1_800_000_000.5),
+  one("node_context_switches_total", "vigie.system.context_switches", [p(9)], 9),
+  one("node_intr_total", "vigie.system.interrupts", [p(8)], 8),
+  one("node_forks_total", "system.process.created", [p(7)], 7),
+  one("node_procs_running", "system.process.count", [p(3, { "process.state": "running" }), p(1, { "process.state": "blocked" })], 3),
+  one("node_procs_blocked", "system.process.count", [p(3, { "process.state": "running" }), p(1, { "process.state": "blocked" })], 1),
+  one("node_filefd_allocated", "vigie.system.file_descriptors.allocated", [p(877)], 877),
+  one("node_filefd_maximum", "vigie.system.file_descriptors.limit", [p(1e6)], 1e6),
+  one("node_entropy_available_bits", "vigie.system.entropy.available", [p(256)], 256),
+  one("node_entropy_pool_size_bits", "vigie.system.entropy.pool_size", [p(256)], 256),
+  one("node_nf_conntrack_entries", "vigie.system.conntrack.entries", [p(12)], 12),
+  one("node_nf_conntrack_entries_limit", "vigie.system.conntrack.limit", [p(262144)], 262144),
+  ...["cpu", "io", "memory"].flatMap((r) => [
+    one(`node_pressure_${r}_waiting_seconds_total`, "vigie.system.pressure.stall_time", [p(2, { "vigie.pressure.resource": r, "vigie.pressure.scope": "some" }), p(1, { "vigie.pressure.resource": r, "vigie.pressure.scope": "full" })], 2),
+    one(`node_pressure_${r}_stalled_seconds_total`, "vigie.system.pressure.stall_time", [p(2, { "vigie.pressure.resource": r, "vigie.pressure.scope": "some" }), p(1, { "vigie.pressure.resource": r, "vigie.pressure.scope": "full" })], 1),
+  ]),
+  one("node_network_up", "vigie.system.network.up", [p(1, { "network.interface.name": "eth0" })], 1, 'device="eth0"'),
+  one("node_network_mtu_bytes", "vigie.system.network.mtu", [p(1500, { "network.interface.name": "eth0" })], 1500, 'device="eth0"'),
+  one("node_filesystem_files", "system.filesystem.inodes.usage", [p(70, { ...FS, "system.filesystem.state": "used" }), p(30, { ...FS, "system.filesystem.state": "free" })], 100, FS_LABELS),
+  one("node_filesystem_files_free", "system.filesystem.inodes.usage", [p(70, { ...FS, "system.filesystem.state": "used" }), p(30, { ...FS, "system.filesystem.state": "free" })], 30, FS_LABELS),
+  one("node_filesystem_readonly", "vigie.system.filesystem.readonly", [p(1, FS)], 1, FS_LABELS),
+  one("node_filesystem_device_error", "vigie.system.filesystem.error", [p(0, FS)], 0, FS_LABELS),
+  ...MEMINFO_FIELDS.map(([f]) => one(`node_memory_${f}${f.startsWith("HugePages_") ? "" : "_bytes"}`, "vigie.system.memory.linux.field", field(f), 7)),
+  ...VMSTAT_FIELDS.map((f) => one(`node_vmstat_${f}`, "vigie.system.vmstat", field(f), 7)),
+  ...NETSTAT_FIELDS.map((f) => one(`node_netstat_${f}`, "vigie.system.netstat", field(f), 7)),
+  ...SOCKSTAT_FIELDS.map((f) => one(`node_sockstat_${f}`, "vigie.system.sockstat", field(f), 7)),
+);
 
 function fsPoints(): Metric["points"] {
   const a = { "system.device": "/dev/sda1", "system.filesystem.type": "ext4", "system.filesystem.mountpoint": "/" };
