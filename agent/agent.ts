@@ -4,6 +4,7 @@ import { serveRoutes, type Logger, VIGIE_VERSION } from "../lib/index.js";
 import { HostSource, type HostFilters } from "./host/index.js";
 import { ContainerSource, DockerEngine, dockerApi } from "./containers/index.js";
 import { CheckRunner, dockerTargets, ServiceCheckLabels, type CheckConfigInput, type CheckTarget } from "./checks/index.js";
+import { engineLogPorts, LogsConfigSchema, LogSource, registerLogDropMetrics, type LogsConfigInput } from "./logs/index.js";
 import { swarmIdentity } from "./identity/swarm.js";
 import { resolveIdentity, type NodeIdentity } from "./identity/identity.js";
 import { NatsLink } from "./publish/connection.js";
@@ -12,7 +13,7 @@ import { Publisher } from "./publish/publisher.js";
 import { Spool } from "./publish/spool.js";
 import { SamplingLoop } from "./sampling.js";
 import { createAgentMetrics, type AgentMetrics } from "./selfmetrics.js";
-import type { MetricSource, Source } from "./source.js";
+import type { Emitter, MetricSource, Source } from "./source.js";
 
 export const AGENT_VERSION = VIGIE_VERSION;
 
@@ -58,6 +59,11 @@ export interface AgentOptions {
   checkTargets?: (() => Promise<CheckTarget[]>) | false;
   /** Probes running at once. Default 16. */
   checkConcurrency?: number;
+  /**
+   * Container logs (the `agent.logs` section, validated again here): shipped from every running
+   * container of `dockerSocket` unless `enabled: false`; none without Docker.
+   */
+  logs?: LogsConfigInput;
   log: Logger;
 }
 
@@ -75,6 +81,8 @@ export interface Agent {
   docker: DockerEngine | undefined;
   /** The status checks of this node. */
   checks: CheckRunner;
+  /** Container log collection (undefined without Docker or with `logs.enabled: false`). */
+  logs: LogSource | undefined;
   /** Runs one sampling cycle now (the periodic loop does it every interval). */
   sampleNow(): Promise<void>;
   stop(): Promise<void>;
@@ -121,8 +129,30 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     concurrency: options.checkConcurrency,
     log,
   });
-  // Started in this order, stopped in the reverse one: the events stream outlives the sampling loop.
-  const sources: Source[] = [...(containers ? [containers] : []), sampling, checks];
+  const logsConfig = LogsConfigSchema.parse(options.logs ?? {});
+  const logs =
+    docker && logsConfig.enabled && options.dockerSocket !== false
+      ? new LogSource({
+          // Its own engine client on the same socket: the log stream is long-lived per container,
+          // and listing wants each container's LogPath, log driver and TTY, which the shared port does not keep.
+          ...engineLogPorts({ socketPath: options.dockerSocket, resource }),
+          config: logsConfig,
+          hostRoot: options.hostRoot,
+          stateDir: path.join(options.dataDir, "agent", "logs"),
+          log: log.child({ component: "logs" }),
+        })
+      : undefined;
+  if (logs) registerLogDropMetrics(metrics.registry, logs);
+  // Started in this order, stopped in the reverse one: the events stream outlives the sampling
+  // loop, and logs stop first so their last records are in the spool before it closes.
+  const sources: Source[] = [...(containers ? [containers] : []), sampling, checks, ...(logs ? [logs] : [])];
+  // A container's start or death is seen by the events stream first: the log source lists again then.
+  const refreshing: Emitter = {
+    emit(kind, payload, time) {
+      if (logs && kind === "events" && (payload as { events: { action: string }[] }).events.some((e) => e.action === "start" || e.action === "die")) logs.refresh();
+      return emitter.emit(kind, payload, time);
+    },
+  };
 
   const http = await serveRoutes(options.listen, {
     "/healthz": (_req, res) => {
@@ -135,7 +165,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
       res.writeHead(200, { "content-type": metrics.registry.contentType }).end(body);
     },
   });
-  for (const source of sources) source.start(emitter);
+  for (const source of sources) source.start(source === containers ? refreshing : emitter);
   log.info({ node: identity, url: http.url, intervalMs: options.intervalMs }, "agent started");
 
   return {
@@ -148,6 +178,7 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
     metrics,
     docker,
     checks,
+    logs,
     sampleNow: () => sampling.sampleNow(),
     async stop() {
       for (const source of [...sources].reverse()) await source.stop();

@@ -30,6 +30,7 @@ export function agentOptions(config: Config, log: Logger): AgentOptions {
     nodeId: config.nodeId,
     hostname: config.hostname,
     checks: config.checks,
+    logs: config.agent.logs,
     log,
   };
 }
@@ -52,6 +53,7 @@ export function collectorOptions(config: Config, log: Logger): CollectorOptions 
     http: { requestTimeoutMs: config.api.requestTimeout, headersTimeoutMs: config.api.headersTimeout, idleTimeoutMs: config.api.idleTimeout, maxConnections: config.api.maxConnections },
     history: { windowMs: config.collector.historyWindow, retentionMs: config.collector.historyRetention, maxSeries: config.collector.historyMaxSeries, intervalMs: config.interval },
     absence: { downAfterMs: config.collector.nodeDownAfter, defaultIntervalMs: config.interval },
+    logs: { retentionMs: config.collector.logs.retention, maxBytes: config.collector.logs.maxBytes },
     swarm: { enabled: config.collector.swarm.enabled },
     autoscale: config.autoscale,
     alerts: { section: config.alerts },

@@ -1,7 +1,8 @@
+import path from "node:path";
 import { hostname } from "node:os";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { MAX_MESSAGE_BYTES } from "../protocol/index.js";
+import { MAX_MESSAGE_BYTES, type EnvelopeOf } from "../protocol/index.js";
 import { parseListen, type Logger } from "../lib/index.js";
 import { buildApi, type HttpLimits, type RouteModule } from "./api/server.js";
 import { containerRoutes } from "./api/routes/containers.js";
@@ -13,6 +14,7 @@ import { ModelMetricReader, ModelServiceReader, startAutoscaler, type AutoscaleC
 import { checkRoutes, registerCheckMetrics } from "./checks/index.js";
 import { collectorAlerts, type CollectorAlertsOptions } from "./alerts/collector-alerts.js";
 import { clusterExposition } from "./exposition/cluster.js";
+import { LogStore, logRetentionLoop, logRoutes, registerLogMetrics } from "./logs/index.js";
 import type { AbsenceOptions } from "./history/absence.js";
 import type { LatestMetrics } from "./history/latest.js";
 import { registerHistoryMetrics } from "./history/metrics.js";
@@ -68,6 +70,8 @@ export interface CollectorOptions {
   swarm?: { enabled?: SwarmSetting; socketPath?: string; intervalMs?: number };
   /** Raw window (default 1 h), rollup retention (default 7 d), series bound. */
   history?: HistoryOptions;
+  /** The log store's retention by age (default 7 d) and size (default 1 GiB): `collector.logs.*`. */
+  logs?: { retentionMs?: number; maxBytes?: number };
   /** The autoscaler's validated section; it runs where the Swarm view is on. Undefined: no autoscaler. */
   autoscale?: AutoscaleSection;
   /** Extra route modules (alerts, …), registered after the built-in ones. */
@@ -97,6 +101,8 @@ export interface Collector {
   latest: LatestMetrics;
   /** The Swarm view, when enabled. */
   swarm?: SwarmWatcher;
+  /** Container log records (`<dataDir>/collector/logs.db`), searched by `GET /api/v1/logs`. */
+  logs: LogStore;
   /** The autoscaler, when it runs: `autoscale.audit.subscribe` hears every decision (scale events for alert receivers). */
   autoscale?: AutoscaleCapability;
   stop(): Promise<void>;
@@ -113,7 +119,11 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   // Before anything is opened: a DOCKER_HOST the client cannot read stops start-up here.
   const engine = swarmEngine(options.swarm ?? {});
   const swarmClient = engine ? swarmDocker(engine) : undefined;
-  const model = openModel({ dataDir: options.dataDir, history: options.history, absence, handlers: options.handlers, log: log.child({ component: "model" }), now });
+  // Container logs: their own database, written by the model as the `logs` kind's extra handler.
+  const logs = new LogStore(path.join(options.dataDir, "collector", "logs.db"), options.logs);
+  const logRetention = logRetentionLoop(logs, { log: log.child({ component: "logs" }), now });
+  const handlers = { ...options.handlers, logs: (env: EnvelopeOf<"logs">, receivedAt: number) => void logs.append(env, receivedAt) };
+  const model = openModel({ dataDir: options.dataDir, history: options.history, absence, handlers, log: log.child({ component: "model" }), now });
   model.on("nodeStatus", (c) => {
     const fields = { node: c.hostname, nodeId: c.nodeId, from: c.from, to: c.to };
     if (c.to === "up") log.info(fields, `node ${c.hostname} reports again`);
@@ -122,11 +132,14 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   // Alerts subscribe to the model before the replay and ingest, like onModel; started once /metrics exists.
   let alerts: ReturnType<typeof collectorAlerts> | undefined;
   try {
-    alerts = options.alerts ? collectorAlerts(model, { ...options.alerts, dataDir: options.dataDir, listen: options.listen, log, now }) : undefined;
+    // The error-log rate rules read the log store's counts.
+    const logRate = (filter: { service?: string; stack?: string; node?: string; minSeverity: number }, windowMs: number, t: number) => logs.rate(filter, windowMs, t);
+    alerts = options.alerts ? collectorAlerts(model, { logRate, ...options.alerts, dataDir: options.dataDir, listen: options.listen, log, now }) : undefined;
     options.onModel?.(model);
   } catch (err) {
     await alerts?.stop();
     model.close(now());
+    logs.close();
     throw err;
   }
 
@@ -136,6 +149,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   } catch (err) {
     await alerts?.stop();
     model.close(now());
+    logs.close();
     throw new Error(`cannot connect to NATS at ${options.natsUrl}: ${(err as Error).message}`, { cause: err });
   }
   let natsUp = true;
@@ -173,6 +187,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
   const metrics = createCollectorMetrics(ingest.stats, model, now);
   registerHistoryMetrics(metrics.registry, history);
   registerCheckMetrics(metrics.registry, model.checks, now);
+  registerLogMetrics(metrics.registry, logs);
+  logRetention.start();
   if (engine) log.info({ engine: describeEngine(engine) }, "Swarm view reads from the Docker engine");
   else log.info("Swarm view off (collector.swarm.enabled, or no Docker socket)");
   // Service check labels, which only managers can read, go to every agent through NATS KV.
@@ -227,6 +243,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       containerRoutes({ model }),
       queryRoutes({ history, now }),
       checkRoutes({ state: model.checks, now }),
+      logRoutes({ store: logs, now }),
       ...(swarm ? [swarmRoutes(model.swarm)] : []),
       ...(autoscale ? [autoscale.routes] : []),
       ...(alerts ? [alerts.routes] : []),
@@ -247,6 +264,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
     history,
     latest: model.latest,
     swarm,
+    logs,
     autoscale,
     async stop() {
       await swarm?.stop();
@@ -258,6 +276,8 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
       await alerts?.stop();
       await nc.drain().catch(() => nc.close());
       model.close(now());
+      await logRetention.stop();
+      logs.close();
       log.info("collector stopped");
     },
   };

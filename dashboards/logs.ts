@@ -3,7 +3,7 @@ import { FAMILY as F } from "./names.js";
 import { dashboard, labelVariable, rate, table, timeseries } from "./panels.js";
 
 const S = `stack=~"$stack",service=~"$service"`;
-const ERRORS = `severity=~"error|fatal"`;
+const ERRORS = `severity=~"ERROR|FATAL"`;
 
 /** Who is logging errors, and how much? Record rates by severity and by service. */
 export function logsAndErrors(): DashboardBuilder {

@@ -32,6 +32,9 @@ const size = (min: number, max: number, fallback: string) =>
       return n;
     });
 
+/** A yes/no: a YAML boolean, or `true`/`false` as an environment variable gives it. */
+const flag = () => z.union([z.boolean(), z.enum(["true", "false"]).transform((v) => v === "true")]);
+
 /** A regular expression in RE2 syntax, compiled at load so a bad one stops start-up with its place. */
 const pattern = () =>
   z
@@ -54,7 +57,7 @@ const RuleSchema = z
     continues: pattern(),
     /** A line that is taken and closes the group (Python's exception line). */
     last: pattern().optional(),
-    attach: z.boolean().default(false),
+    attach: flag().default(false),
   })
   .strict();
 
@@ -65,19 +68,19 @@ const RuleSchema = z
 export const LogsConfigSchema = z
   .object({
     /** Ship container logs. Default true; a container or its service opts out with the label `vigie.logs=false`. */
-    enabled: z.boolean().default(true),
+    enabled: flag().default(true),
     /** Lines longer than this are cut and flagged `vigie.log.truncated`. Default 16KiB. */
     maxLineBytes: size(256, 1024 * 1024, "16KiB"),
     multiline: z
       .object({
         /** Join stack traces into one record. Default true. */
-        enabled: z.boolean().default(true),
+        enabled: flag().default(true),
         /** Use the built-in rules (Java, Node, Python, Go panics). Default true. */
-        defaultRules: z.boolean().default(true),
+        defaultRules: flag().default(true),
         /** More rules, tried after the built-in ones. */
         rules: z.array(RuleSchema).max(32).default([]),
         /** Lines per record. Default 500. */
-        maxLines: z.number().int().min(2).max(10_000).default(DEFAULT_MULTILINE_LIMITS.maxLines),
+        maxLines: z.coerce.number().int().min(2).max(10_000).default(DEFAULT_MULTILINE_LIMITS.maxLines),
         /** Size of a joined record. Default 64KiB. */
         maxBytes: size(1024, 4 * 1024 * 1024, "64KiB"),
         /** A trace that got no line for this long is sent as it is. Default 1s. */
@@ -88,7 +91,7 @@ export const LogsConfigSchema = z
     redact: z
       .object({
         /** Redact bearer tokens, passwords in URLs, `password=`-style fields and common API-key shapes. Default true. */
-        defaults: z.boolean().default(true),
+        defaults: flag().default(true),
         patterns: z
           .array(z.object({ name: z.string().min(1).max(64), pattern: pattern(), replacement: z.string().max(256).optional() }).strict())
           .max(64)
@@ -99,9 +102,9 @@ export const LogsConfigSchema = z
     rateLimit: z
       .object({
         /** Records per second per container. Default 1000. */
-        linesPerSecond: z.number().positive().max(1_000_000).default(1000),
+        linesPerSecond: z.coerce.number().positive().max(1_000_000).default(1000),
         /** Records a quiet container may send at once. Default 5000. */
-        burst: z.number().int().min(1).max(10_000_000).default(5000),
+        burst: z.coerce.number().int().min(1).max(10_000_000).default(5000),
       })
       .strict()
       .default({}),
@@ -119,7 +122,7 @@ export const LogsConfigSchema = z
     /** The application's own time is used when within this of the engine's. Default 24h. */
     maxTimeSkew: duration(0, 30 * 86_400_000, "24h"),
     /** Read files (`json-file` driver) rather than the API stream when the file is reachable under the host root. Default true. */
-    readFiles: z.boolean().default(true),
+    readFiles: flag().default(true),
   })
   .strict();
 

@@ -1,7 +1,9 @@
 import { stat } from "node:fs/promises";
 import path from "node:path";
 import type { Logger } from "../../lib/index.js";
+import type { Emitter, Source } from "../source.js";
 import { ApiStreamTail, type ApiCursor } from "./api-tail.js";
+import { emitterSink } from "./batches.js";
 import { pipelineOptions, type LogsConfig } from "./config.js";
 import { JsonFileTail, type FileCursor } from "./file-tail.js";
 import { Follower, type ContainerLogStats, type Following } from "./follower.js";
@@ -17,8 +19,11 @@ export interface LogSourceOptions {
   lister: ContainerLister;
   /** The engine's log stream, for drivers whose files are not read; undefined: those containers are skipped. */
   openStream?: LogStreamOpener;
-  /** The agent's emitter: records are written ahead to the spool there. */
-  sink: LogSink;
+  /**
+   * Where records go when `start` is given no emitter (tests of collection alone). Given an
+   * emitter, the source sends `logs` messages through it, split to fit a NATS message.
+   */
+  sink?: LogSink;
   config: LogsConfig;
   /** Where the host's filesystem is mounted (`/`, or `/host` in a container): log files are read under it. */
   hostRoot: string;
@@ -33,6 +38,16 @@ export interface LogSourceOptions {
 const POSITION_TTL_MS = 7 * 86_400_000;
 /** Wait after the sink refused records before trying again. */
 const RETRY_MS = 1000;
+/** Most services named in drop counts; the rest are summed under `_other` (bounded metric labels). */
+export const MAX_DROP_SERVICES = 200;
+
+/** The service a container's lines are counted under: its Swarm or Compose service, else `_none`. */
+function serviceOf(c: LogContainer): string {
+  const s = c.resource["service.name"];
+  const ns = c.resource["service.namespace"];
+  if (typeof s !== "string" || s === "") return "_none";
+  return typeof ns === "string" && ns !== "" ? `${ns}_${s}` : s;
+}
 
 /**
  * Ships the logs of every running container of the node (but those labelled `vigie.logs=false`):
@@ -40,7 +55,8 @@ const RETRY_MS = 1000;
  * drivers, one container a budget at a time, so a noisy one delays the others by one read at
  * most. Positions are committed after the sink accepted, so a restart resumes exactly there.
  */
-export class LogSource {
+export class LogSource implements Source {
+  readonly name = "logs";
   private readonly followers = new Map<string, Following>();
   private readonly pipeline: PipelineOptions;
   private readonly now: () => number;
@@ -52,14 +68,20 @@ export class LogSource {
   private listFailures = 0;
   /** Counts of containers no longer followed, so totals never go down. */
   private readonly finished: ContainerLogStats[] = [];
+  /** Drops of containers no longer followed, by service, so the per-service totals never go down either. */
+  private readonly finishedDrops = new Map<string, number>();
+  private sink: LogSink | undefined;
 
   constructor(private readonly options: LogSourceOptions) {
     this.pipeline = pipelineOptions(options.config);
     this.now = options.now ?? Date.now;
   }
 
-  start(): void {
+  /** Starts reading; records go to `emitter` (as `logs` messages) or, without one, to the `sink` option. */
+  start(emitter?: Emitter): void {
     if (!this.stopped) return;
+    this.sink = emitter ? emitterSink(emitter, this.now) : this.options.sink;
+    if (!this.sink) throw new Error("LogSource needs an emitter or a sink");
     this.stopped = false;
     this.loop = this.run().catch((err: unknown) => this.options.log.error({ err: (err as Error).message }, "log collection stopped on an error"));
   }
@@ -69,7 +91,7 @@ export class LogSource {
     this.stopped = true;
     this.wake?.();
     await this.loop;
-    for (const f of this.followers.values()) this.finished.push(f.stats());
+    for (const f of this.followers.values()) this.retire(f);
     await Promise.all([...this.followers.values()].map((f) => f.close()));
     this.followers.clear();
   }
@@ -83,6 +105,23 @@ export class LogSource {
   /** Per container: lines, records, drops by the rate limit, cut lines, invalid entries, losses. */
   stats(): ContainerLogStats[] {
     return [...this.finished, ...[...this.followers.values()].map((f) => f.stats())];
+  }
+
+  /**
+   * Lines dropped by the rate limit, summed by service (`stack_service`, `_none` outside any):
+   * at most MAX_DROP_SERVICES services, the rest under `_other`. Never goes down.
+   */
+  droppedByService(): Map<string, number> {
+    const sums = new Map(this.finishedDrops);
+    for (const f of this.followers.values()) addDrop(sums, serviceOf(f.container), f.stats().dropped);
+    return sums;
+  }
+
+  private retire(f: Following): void {
+    const stats = f.stats();
+    this.finished.push(stats);
+    if (this.finished.length > 1000) this.finished.shift();
+    if (stats.dropped > 0) addDrop(this.finishedDrops, serviceOf(f.container), stats.dropped);
   }
 
   private async run(): Promise<void> {
@@ -103,14 +142,13 @@ export class LogSource {
         if (this.stopped) break;
         let result;
         try {
-          result = await f.step(config.readChunkBytes, this.options.sink, this.now());
+          result = await f.step(config.readChunkBytes, this.sink as LogSink, this.now());
         } catch (err) {
           this.options.log.warn({ container: f.container.name, err: (err as Error).message }, "cannot read container logs; trying again at the next listing");
           result = "ended" as const;
         }
         if (result === "ended") {
-          this.finished.push(f.stats());
-          if (this.finished.length > 1000) this.finished.shift();
+          this.retire(f);
           await f.close();
           this.followers.delete(id);
         }
@@ -211,6 +249,12 @@ export class LogSource {
       return undefined; // the engine's data root is not mounted here: the API stream it is
     }
   }
+}
+
+function addDrop(sums: Map<string, number>, service: string, n: number): void {
+  if (n === 0) return;
+  const key = sums.has(service) || sums.size < MAX_DROP_SERVICES ? service : "_other";
+  sums.set(key, (sums.get(key) ?? 0) + n);
 }
 
 function isFileCheckpoint(v: unknown): v is Checkpoint<FileCursor> {

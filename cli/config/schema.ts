@@ -2,6 +2,7 @@ import { z } from "zod";
 import { durationSchema, parseBytes } from "../../lib/index.js";
 import { ChecksSectionSchema } from "../../agent/checks/config.js";
 import { AlertsSectionSchema } from "../../collector/alerts/config.js";
+import { LogsConfigSchema } from "../../agent/logs/config.js";
 import { AutoscaleSectionSchema } from "../../collector/autoscale/config.js";
 
 /** A duration (`10s`, `5m`, `1h30m`, or milliseconds) → milliseconds. */
@@ -126,6 +127,8 @@ export const ConfigSchema = z
         dockerSocket: z.string().min(1).default("/var/run/docker.sock"),
         /** Sample the containers of the local engine (turn off on a host without Docker). */
         containers: bool().default(true),
+        /** Container logs: collection, multi-line joining, redaction, rate limit (`agent/logs/README.md`). */
+        logs: LogsConfigSchema.default({}),
       })
       .strict()
       .default({}),
@@ -143,6 +146,8 @@ export const ConfigSchema = z
         historyMaxSeries: int(1_000, 50_000_000).default(500_000),
         /** Silence after which a node is down (it is stale after 3 of its intervals). */
         nodeDownAfter: duration(1_000).default("2m"),
+        /** The log store (`<dataDir>/collector/logs.db`): records older than `retention` go, and the oldest past `maxBytes`. */
+        logs: z.object({ retention: duration(60_000).default("7d"), maxBytes: bytes().default("1GiB") }).strict().default({}),
         swarm: z
           .object({
             /**

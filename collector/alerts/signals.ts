@@ -110,7 +110,7 @@ export const SIGNALS = {
   log_error_rate: {
     scope: "service", kind: "gauge", unit: "records/s",
     help: "Log records per second at severity ERROR or above (OTel severityNumber ≥ 17) per service.",
-    promql: 'sum by (service, stack) (rate(vigie_log_records_total{severity=~"error|fatal"}[1m]))',
+    promql: 'sum by (service, stack) (rate(vigie_log_records_total{severity=~"ERROR|FATAL"}[1m]))',
   },
 } as const satisfies Record<string, Signal>;
 

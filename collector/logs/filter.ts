@@ -11,6 +11,8 @@ export interface LogQueryParams {
   service?: string;
   container?: string;
   severity?: string;
+  /** The same as `severity` (the CLI's and operators' word); both given must agree. */
+  level?: string;
   since?: string;
   until?: string;
   q?: string;
@@ -37,9 +39,12 @@ const MAX_AGO_MS = 10 * 366 * 86_400_000;
 export function parseLogQuery(q: LogQueryParams, now: number, stacks: ReadonlySet<string> | undefined): { ok: true; filter: LogFilter } | { ok: false; error: FilterError } {
   const filter: LogFilter = { limit: q.limit ?? 100, stacks };
   for (const k of ["node", "stack", "service", "container"] as const) if (q[k] !== undefined) filter[k] = q[k];
-  if (q.severity !== undefined) {
-    const n = parseSeverity(q.severity);
-    if (n === undefined) return fail("severity", `severity must be a number 0-24 or a level (trace, debug, info, warn, error, fatal), not ${JSON.stringify(q.severity)}`);
+  if (q.severity !== undefined && q.level !== undefined && q.severity !== q.level) return fail("level", "level is another name for severity: give one, or the same value to both");
+  const severity = q.severity ?? q.level;
+  if (severity !== undefined) {
+    const field = q.severity !== undefined ? "severity" : "level";
+    const n = parseSeverity(severity);
+    if (n === undefined) return fail(field, `${field} must be a number 0-24 or a level (trace, debug, info, warn, error, fatal), not ${JSON.stringify(severity)}`);
     filter.minSeverity = n;
   }
   for (const k of ["since", "until"] as const) {

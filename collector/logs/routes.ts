@@ -62,6 +62,7 @@ export function logRoutes(deps: LogRoutesDeps): (app: FastifyInstance) => void {
               service: { ...NAME, description: "Service name (web) or Swarm service name (shop_web)" },
               container: { ...NAME, description: "Container name, id, or id prefix (12+ hex characters)" },
               severity: { type: "string", minLength: 1, maxLength: 16, description: "Minimum severity: 0-24 or trace, debug, info, warn, error, fatal" },
+              level: { type: "string", minLength: 1, maxLength: 16, description: "The same as severity" },
               since: { ...TIME, description: "Oldest record: a duration back from now (10m), RFC 3339, or Unix ms" },
               until: { ...TIME, description: "Newest record: a duration back from now, RFC 3339, or Unix ms" },
               q: { type: "string", maxLength: 1024, description: "Words the record must contain (all of them); \"a phrase\" in quotes; word* for a prefix" },
