@@ -83,6 +83,10 @@ fi
 cp package.json package-lock.json "$ctx/"
 cp deploy/Dockerfile "$ctx/Dockerfile"
 cp deploy/healthcheck.mjs "$ctx/deploy/healthcheck.mjs"
+# The shipped alert rules, read by the collector at start-up.
+rm -rf "$ctx/alerts"
+mkdir -p "$ctx/alerts"
+cp alerts/*.yaml "$ctx/alerts/"
 printf '.modules-stamp\n' >"$ctx/.dockerignore"
 
 version=$(node -p 'require("./package.json").version')
