@@ -9,7 +9,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { ensureStreams } from "../../collector/ingest/streams.js";
 import { startNats, type NatsServer } from "../../test/support/nats.js";
 import { freePort } from "../../test/support/ports.js";
-import { childrenOf, median, processCpuMs, processRssMb, startBenchContainers } from "./measure.js";
+import { childrenOf, dockerdPid, median, processCpuMs, processRssMb, startBenchContainers } from "./measure.js";
 import type { BenchContext, CostRow, CostSection } from "./section.js";
 
 const COUNTS = [0, 20, 50];
@@ -133,7 +133,7 @@ export const agentProcessSection: CostSection = {
     execFileSync("bash", ["scripts/docker.sh"], { stdio: ["ignore", "ignore", "inherit"] });
     build(ctx);
     const docker = new Docker({ socketPath: "/var/run/docker.sock" });
-    const dockerdPid = Number(readFileSync("/var/run/docker.pid", "utf8").trim());
+    const enginePid = dockerdPid();
     const run = randomBytes(3).toString("hex");
     const rows: CostRow[] = [];
     const started: string[] = [];
@@ -207,13 +207,13 @@ export const agentProcessSection: CostSection = {
           const cpu0 = processCpuMs(pid);
           const threads0 = cpuByThread(pid);
           const reaped0 = reapedChildrenCpuMs(pid);
-          const daemon0 = processCpuMs(dockerdPid);
+          const daemon0 = processCpuMs(enginePid);
           const windowStart = Date.now();
           await poll(WINDOW_S);
           sinceStart = w.from + WINDOW_S;
           const cpuMs = processCpuMs(pid) - cpu0;
           const threads1 = cpuByThread(pid);
-          const daemonMs = processCpuMs(dockerdPid) - daemon0;
+          const daemonMs = processCpuMs(enginePid) - daemon0;
           const reapedMs = reapedChildrenCpuMs(pid) - reaped0;
           const after = await scrape(url);
           const seconds = (Date.now() - windowStart) / 1000;

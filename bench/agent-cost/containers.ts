@@ -5,7 +5,7 @@ import os from "node:os";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { ContainerSource, DockerEngine, dockerApi } from "../../agent/containers/index.js";
-import { childrenOf, countSpawns, median, processCpuMs, startBenchContainers } from "./measure.js";
+import { childrenOf, countSpawns, dockerdPid, median, processCpuMs, startBenchContainers } from "./measure.js";
 import type { BenchContext, CostRow, CostSection } from "./section.js";
 
 const COUNTS = [0, 20, 50];
@@ -36,7 +36,7 @@ export const containersSection: CostSection = {
     const cycles = Math.min(ctx.cycles, 500);
     const rows: CostRow[] = [];
     const started: string[] = [];
-    const dockerdPid = Number(readFileSync("/var/run/docker.pid", "utf8").trim());
+    const enginePid = dockerdPid();
     try {
       for (const n of COUNTS) {
         await startBenchContainers(docker, IMAGE, run, started, n);
@@ -46,7 +46,7 @@ export const containersSection: CostSection = {
         const walls: number[] = [];
         let sampled = 0;
         let bytes = 0;
-        const daemon0 = processCpuMs(dockerdPid);
+        const daemon0 = processCpuMs(enginePid);
         const cpu0 = process.cpuUsage();
         for (let i = 0; i < cycles; i++) {
           const t0 = performance.now();
@@ -56,7 +56,7 @@ export const containersSection: CostSection = {
           sampled = rm.length;
         }
         const cpu = process.cpuUsage(cpu0);
-        const daemonMs = (processCpuMs(dockerdPid) - daemon0) / cycles;
+        const daemonMs = (processCpuMs(enginePid) - daemon0) / cycles;
         spawns.restore();
         rows.push({
           what: `Vigie containers sampling + JSON encoding, ${n} running (of ours), per cycle`,

@@ -1,6 +1,6 @@
 import { syncBuiltinESMExports } from "node:module";
 import childProcess from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import type Docker from "dockerode";
 
 /**
@@ -84,4 +84,18 @@ export async function startBenchContainers(docker: Docker, image: string, run: s
     });
     started.push(...(await Promise.all(batch)));
   }
+}
+
+/**
+ * The pid of the engine `scripts/docker.sh` started (its own pid file), or of a dockerd started otherwise
+ * (the engine's default pid file): the benches charge the engine's CPU next to the agent's.
+ */
+export function dockerdPid(): number {
+  const files = [process.env.VIGIE_DOCKERD_PIDFILE ?? "/var/run/vigie-dockerd.pid", "/var/run/docker.pid"];
+  for (const file of files) {
+    if (!existsSync(file)) continue;
+    const pid = Number(readFileSync(file, "utf8").trim());
+    if (Number.isInteger(pid) && pid > 0 && existsSync(`/proc/${pid}`)) return pid;
+  }
+  throw new Error(`no running dockerd found through ${files.join(" or ")}`);
 }

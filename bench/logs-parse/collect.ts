@@ -12,12 +12,13 @@ import { parseArgs } from "node:util";
 import Docker from "dockerode";
 import { pino } from "pino";
 import { engineLogPorts, LogSource, LogsConfigSchema } from "../../agent/logs/index.js";
+import { dockerdPid } from "../agent-cost/measure.js";
 
 const { values } = parseArgs({ options: { lines: { type: "string", default: "100000" }, seconds: { type: "string", default: "10" }, out: { type: "string" }, command: { type: "string", default: "" } } });
 const N = Number(values.lines);
 const LIVE_S = Number(values.seconds);
 const docker = new Docker({ socketPath: "/var/run/docker.sock" });
-const dockerdPid = Number(readFileSync("/var/run/docker.pid", "utf8").trim());
+const enginePid = dockerdPid();
 
 function cpuMs(pid: number): number {
   const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
@@ -85,11 +86,11 @@ async function measure(load: "backlog" | "live", readFiles: boolean): Promise<Ro
       log: pino({ level: "silent" }),
     });
     const a0 = selfMs();
-    const d0 = cpuMs(dockerdPid);
+    const d0 = cpuMs(enginePid);
     const t0 = Date.now();
     source.start();
     await waitUntil("every line", () => received >= total, 600_000);
-    const row = { load, mode: readFiles ? "file" : "api", lines: received, agentMs: selfMs() - a0, dockerdMs: cpuMs(dockerdPid) - d0, wallMs: Date.now() - t0 };
+    const row = { load, mode: readFiles ? "file" : "api", lines: received, agentMs: selfMs() - a0, dockerdMs: cpuMs(enginePid) - d0, wallMs: Date.now() - t0 };
     await source.stop();
     return row;
   } finally {
