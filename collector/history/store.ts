@@ -293,6 +293,14 @@ export class MetricsHistory {
     return n;
   }
 
+  /** Series in memory whose samples are kept as float64 (a value float32 would have changed; see `needsFloat64`). */
+  wideSeries(): number {
+    const { live, rings, end } = this.columns;
+    let n = 0;
+    for (let s = 0; s < end; s++) if (live[s] === 1 && rings.wide(s)) n++;
+    return n;
+  }
+
   close(): void {
     this.db.close();
   }
