@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
+import { listLimit, sayCut } from "./paging.js";
 import { apiGet, type QueryContext } from "./query.js";
 
 /** Options of `vigie query logs`, merged into the CLI's argument parser. */
@@ -40,6 +41,8 @@ interface LogAnswer {
 
 /** How often `--follow` asks for new lines, ms. */
 const FOLLOW_INTERVAL_MS = 1000;
+/** Records per request: the API's largest page. */
+const LOG_PAGE = 1000;
 
 /**
  * `vigie query logs`: the newest `--limit` lines matching the filters, printed oldest first
@@ -54,8 +57,9 @@ export async function queryLogs(ctx: QueryContext & { signal?: AbortSignal; inte
     const v = o[flag];
     if (typeof v === "string") params.set(param, v);
   }
-  const limit = typeof o.limit === "string" ? o.limit : "100";
-  params.set("limit", limit);
+  const limit = listLimit(ctx, 100);
+  const pageSize = Math.min(limit, LOG_PAGE);
+  params.set("limit", String(pageSize));
   const print = (records: LogLine[]) => {
     for (const r of records) ctx.out(ctx.json ? JSON.stringify(r) : formatLine(r));
   };
@@ -63,11 +67,24 @@ export async function queryLogs(ctx: QueryContext & { signal?: AbortSignal; inte
   const first = new URLSearchParams(params);
   if (typeof o.since === "string") first.set("since", o.since);
   if (typeof o.until === "string") first.set("until", o.until);
-  const page = await apiGet<LogAnswer>(ctx, `/api/v1/logs?${first.toString()}`);
-  print([...page.records].reverse());
+  // Newest first, page after page (`next`), until `--limit` lines.
+  const records: LogLine[] = [];
+  let page = await apiGet<LogAnswer>(ctx, `/api/v1/logs?${first.toString()}`);
+  let tail = page.tail;
+  for (;;) {
+    records.push(...page.records.slice(0, limit - records.length));
+    if (page.next === null || page.records.length === 0) break;
+    if (records.length >= limit) {
+      sayCut(ctx, `the newest ${limit} log lines; older ones may match too`);
+      break;
+    }
+    first.set("cursor", page.next);
+    first.set("limit", String(Math.min(LOG_PAGE, limit - records.length)));
+    page = await apiGet<LogAnswer>(ctx, `/api/v1/logs?${first.toString()}`);
+  }
+  print(records.reverse());
   if (o.follow !== true) return;
 
-  let tail = page.tail;
   const interval = ctx.intervalMs ?? FOLLOW_INTERVAL_MS;
   while (!ctx.signal?.aborted) {
     const next = new URLSearchParams(params);
@@ -76,7 +93,7 @@ export async function queryLogs(ctx: QueryContext & { signal?: AbortSignal; inte
     print(more.records);
     tail = more.tail;
     // A full answer means more is waiting: ask again at once.
-    if (more.records.length < Number(limit)) await sleep(interval, undefined, { signal: ctx.signal }).catch(() => undefined);
+    if (more.records.length < pageSize) await sleep(interval, undefined, { signal: ctx.signal }).catch(() => undefined);
   }
 }
 

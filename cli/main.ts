@@ -23,6 +23,7 @@ Commands:
   agent                 run the per-node agent
   collector             run the collector (API on 127.0.0.1:9480 by default)
   query <what> [--json] ask the collector: ${Object.keys({ ...QUERIES, ...ALERT_QUERIES }).join(", ")}
+        [--limit N]     lists follow every page up to N items (default 10000; stderr says when cut)
 ${LOG_QUERY_HELP}
   silence add MATCHER… [--duration 1h] [--comment TEXT] | silence ls | silence expire ID
   alerts check [PATH…]  validate alert rule files (default: the shipped rules)

@@ -1,5 +1,6 @@
 import { queryLogs } from "./logs.js";
 import { queryAutoscale } from "./autoscale.js";
+import { gatherPages, listLimit, sayCut } from "./paging.js";
 import { bytesHuman, percent, renderTable } from "./table.js";
 
 export interface QueryContext {
@@ -7,6 +8,8 @@ export interface QueryContext {
   token?: string;
   json: boolean;
   out: (text: string) => void;
+  /** Where notes beside the output go (a list cut short by `--limit`); default stderr. */
+  err?: (text: string) => void;
   /** The command line's options, for queries that take filters (`logs`). */
   options?: Readonly<Record<string, string | boolean | undefined>>;
 }
@@ -33,6 +36,17 @@ export async function apiGet<T>(ctx: QueryContext, route: string): Promise<T> {
   return body as T;
 }
 
+/**
+ * Every item of `/api/v1/<what>`, page after page, up to `--limit` (default 10,000); when the
+ * limit cuts the list short, a note on stderr says so.
+ */
+async function list<T>(ctx: QueryContext, what: "nodes" | "checks" | "containers" | "services"): Promise<T[]> {
+  const limit = listLimit(ctx);
+  const { items, cut } = await gatherPages<T>(ctx, `/api/v1/${what}`, what, limit);
+  if (cut) sayCut(ctx, `the first ${limit} ${what}; the collector holds more`);
+  return items;
+}
+
 interface CheckRow {
   id: string;
   name: string;
@@ -46,12 +60,12 @@ interface CheckRow {
   error: { type: string; message: string } | null;
 }
 
-/** Renderers per `vigie query <what>`; a new resource is a new entry. */
+/** Renderers per `vigie query <what>`; a new resource is a new entry. Lists print every page, up to `--limit`. */
 export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
   logs: queryLogs,
   autoscale: (ctx) => queryAutoscale(ctx),
   async nodes(ctx) {
-    const { nodes } = await apiGet<{ nodes: NodeRow[] }>(ctx, "/api/v1/nodes");
+    const nodes = await list<NodeRow>(ctx, "nodes");
     if (ctx.json) return ctx.out(JSON.stringify(nodes, null, 2));
     ctx.out(
       renderTable(
@@ -70,7 +84,7 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
     );
   },
   async checks(ctx) {
-    const { checks } = await apiGet<{ checks: CheckRow[] }>(ctx, "/api/v1/checks");
+    const checks = await list<CheckRow>(ctx, "checks");
     if (ctx.json) return ctx.out(JSON.stringify(checks, null, 2));
     ctx.out(
       renderTable(
@@ -89,7 +103,7 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
     );
   },
   async containers(ctx) {
-    const { containers } = await apiGet<{ containers: ContainerRow[] }>(ctx, "/api/v1/containers");
+    const containers = await list<ContainerRow>(ctx, "containers");
     if (ctx.json) return ctx.out(JSON.stringify(containers, null, 2));
     ctx.out(
       renderTable(
@@ -109,7 +123,7 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
     );
   },
   async services(ctx) {
-    const { services } = await apiGet<{ services: ServiceRow[] }>(ctx, "/api/v1/services");
+    const services = await list<ServiceRow>(ctx, "services");
     if (ctx.json) return ctx.out(JSON.stringify(services, null, 2));
     ctx.out(
       renderTable(
