@@ -18,6 +18,8 @@ export class SeriesColumns {
   readonly index = new Map<string, number>();
   /** Series numbers by metric name. */
   readonly byMetric = new Map<string, Set<number>>();
+  /** Series in memory by their `node` label (the message's hostname: no point attribute sets it, see `RESERVED_LABELS`), for the bound per node. */
+  private readonly perNode = new Map<string, number>();
   /** Per number: canonical key, metric and labels (undefined / "": number free). */
   keys: (string | undefined)[] = [];
   metricOf: string[] = [];
@@ -48,9 +50,15 @@ export class SeriesColumns {
     return this.index.size;
   }
 
+  /** Series in memory labelled with this node (hostname). */
+  nodeSeries(node: string): number {
+    return this.perNode.get(node) ?? 0;
+  }
+
   /** Takes a number for a new series, with no samples, no counter reading and no running minute. */
   add(key: string, metric: string, labels: Labels, counter: boolean): number {
     const s = this.allocate();
+    this.perNode.set(labels.node ?? "", this.nodeSeries(labels.node ?? "") + 1);
     this.keys[s] = key;
     this.metricOf[s] = metric;
     this.labelsOf[s] = labels;
@@ -109,6 +117,10 @@ export class SeriesColumns {
   evict(s: number, queued: number): void {
     this.index.delete(this.keys[s] as string);
     this.byMetric.get(this.metricOf[s] as string)?.delete(s);
+    const node = this.labelsOf[s]?.node ?? "";
+    const left = this.nodeSeries(node) - 1;
+    if (left > 0) this.perNode.set(node, left);
+    else this.perNode.delete(node);
     this.live[s] = 0;
     this.gen[s] = ((this.gen[s] as number) + 1) | 0;
     this.rings.release(s);

@@ -10,12 +10,20 @@ export const RESOURCE_LABELS: readonly string[] = [
   ATTR.swarmTaskSlot,
 ];
 
+/**
+ * Labels only the message's hostname and its resource may set, never a point's attributes: a
+ * point saying `service.namespace="shop"` must not put another stack's (or a host's) samples
+ * before a token limited to `shop`, nor `node` count them against another node. A point's
+ * attributes by these names are summed away like dropped attributes.
+ */
+export const RESERVED_LABELS: readonly string[] = ["node", ...RESOURCE_LABELS];
+
 /** Point attributes summed away in history by default: per-core CPU would multiply the series by the core count. */
 export const DEFAULT_DROPPED_ATTRIBUTES: readonly string[] = [ATTR.cpuLogicalNumber];
 
 export type Labels = Record<string, string>;
 
-/** Labels of one point's series: `node` (hostname), the resource's bounded attributes, the point's attributes. */
+/** Labels of one point's series: `node` (hostname), the resource's bounded attributes, the point's attributes (less `dropped`, which holds `RESERVED_LABELS`). */
 export function seriesLabels(hostname: string, resource: Attributes, point: Attributes | undefined, dropped: ReadonlySet<string>): Labels {
   const labels: Labels = { node: hostname };
   for (const k of RESOURCE_LABELS) {

@@ -4,7 +4,7 @@ import { sweep } from "./eviction.js";
 import { dropAbsent, firstPointOf, NodePlans, resourceKeyOf, resourcePlan, type ResourcePlan } from "./plan.js";
 import { RollupQueue, type Rollup } from "./rollup.js";
 import { RollupDb, type StoredSeries } from "./rollup-db.js";
-import { DEFAULT_DROPPED_ATTRIBUTES, seriesKey, seriesLabels, type Labels } from "./series.js";
+import { DEFAULT_DROPPED_ATTRIBUTES, RESERVED_LABELS, seriesKey, seriesLabels, type Labels } from "./series.js";
 
 export interface HistoryOptions {
   /** How long samples are kept at full resolution, in memory (ms). Default 1 h. */
@@ -15,11 +15,17 @@ export interface HistoryOptions {
   retentionMs?: number;
   /** Most series held in memory; samples of further series are dropped and counted. Default 500 000. */
   maxSeries?: number;
-  /** Point attributes summed away (default: `cpu.logical_number`). */
+  /**
+   * Most series held in memory for one node (by hostname), so that one agent sending ever-new
+   * attribute values cannot take the whole of `maxSeries` from the others; further ones are dropped
+   * and counted. A node of 500 containers has about 15,000. Default 50 000 (at most `maxSeries`).
+   */
+  maxSeriesPerNode?: number;
+  /** Point attributes summed away (default: `cpu.logical_number`); those named like `RESERVED_LABELS` always are. */
   droppedAttributes?: readonly string[];
 }
 
-export const HISTORY_DEFAULTS = { windowMs: 3_600_000, intervalMs: 10_000, retentionMs: 7 * 86_400_000, maxSeries: 500_000 } as const;
+export const HISTORY_DEFAULTS = { windowMs: 3_600_000, intervalMs: 10_000, retentionMs: 7 * 86_400_000, maxSeries: 500_000, maxSeriesPerNode: 50_000 } as const;
 
 /**
  * One series in memory, as the queries see it (a view made on demand; the data live in columns).
@@ -46,6 +52,7 @@ type Point = Metric["points"][number];
 export interface HistoryStats {
   series: number;
   samples: number;
+  /** Times a new series was refused by `maxSeries` or `maxSeriesPerNode` (once per message that carried it). */
   droppedSeries: number;
   rollupsWritten: number;
   /** Bytes of sample arrays, as of the last `maintain()`. */
@@ -69,6 +76,7 @@ export class MetricsHistory {
   readonly intervalMs: number;
   readonly retentionMs: number;
   private readonly maxSeries: number;
+  private readonly maxSeriesPerNode: number;
   private readonly dropped: ReadonlySet<string>;
   private readonly plans = new NodePlans();
   private readonly columns: SeriesColumns;
@@ -83,7 +91,8 @@ export class MetricsHistory {
     this.intervalMs = options.intervalMs ?? HISTORY_DEFAULTS.intervalMs;
     this.retentionMs = options.retentionMs ?? HISTORY_DEFAULTS.retentionMs;
     this.maxSeries = options.maxSeries ?? HISTORY_DEFAULTS.maxSeries;
-    this.dropped = new Set(options.droppedAttributes ?? DEFAULT_DROPPED_ATTRIBUTES);
+    this.maxSeriesPerNode = Math.min(this.maxSeries, options.maxSeriesPerNode ?? HISTORY_DEFAULTS.maxSeriesPerNode);
+    this.dropped = new Set([...(options.droppedAttributes ?? DEFAULT_DROPPED_ATTRIBUTES), ...RESERVED_LABELS]);
     const capacity = Math.max(2, Math.ceil(this.windowMs / this.intervalMs) + 1);
     // Sample times are stored relative to this origin (32-bit deciseconds reach ±6.8 years), on a
     // grid of whole deciseconds of Unix time: a sample keeps the same stored time whatever the
@@ -160,7 +169,7 @@ export class MetricsHistory {
   }
 
   /**
-   * The series number of a point, created if new; -1 (and counted) when the bound is reached.
+   * The series number of a point, created if new; -1 (and counted) when a bound is reached.
    * Indexed by its canonical key: only a plan being made looks series up, so the key is built
    * once per series and plan, never per sample.
    */
@@ -169,7 +178,7 @@ export class MetricsHistory {
     const key = seriesKey(metric, labels);
     const known = this.columns.index.get(key);
     if (known !== undefined) return known;
-    if (this.columns.size >= this.maxSeries) {
+    if (this.columns.size >= this.maxSeries || this.columns.nodeSeries(hostname) >= this.maxSeriesPerNode) {
       this.stats.droppedSeries++;
       return -1;
     }

@@ -293,6 +293,32 @@ describe("MetricsHistory", () => {
     expect(h.stats).toMatchObject({ series: 1, droppedSeries: 1 });
     h.close();
   });
+
+  it("bounds the series of one node, so that one agent inventing attribute values leaves room for the others", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0, maxSeries: 100, maxSeriesPerNode: 10, windowMs: 60_000 });
+    const invented = (seq: number) => [{ name: "a", type: "gauge" as const, unit: "1", points: Array.from({ length: 20 }, (_, i) => ({ attributes: { id: `${seq}-${i}` }, value: i })) }];
+    h.append(env(1, T0, invented(1)));
+    h.append(env(2, T0 + 10_000, invented(2)));
+    expect(h.stats).toMatchObject({ series: 10, droppedSeries: 30 });
+    const other = { ...env(1, T0 + 10_000, [{ name: "a", type: "gauge", unit: "1", points: [{ value: 1 }] }]), node: { id: "n2", hostname: "web-2" } };
+    h.append(other);
+    expect([...h.select("a")].filter((s) => s.labels.node === "web-2")).toHaveLength(1);
+    // Once its series age out, the node has its room again.
+    h.maintain(T0 + 10 * 60_000);
+    h.append(env(3, T0 + 10 * 60_000, invented(3)));
+    expect([...h.select("a")].filter((s) => s.labels.node === "web-1")).toHaveLength(10);
+    h.close();
+  });
+
+  it("takes node and stack labels from the message and its resource, never from a point's attributes", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0 });
+    const resource = { "container.id": "c1", "container.name": "secret_db.1.x", "service.namespace": "secret" };
+    h.append(env(1, T0, [{ name: "container.memory.usage", type: "updowncounter", unit: "By", points: [{ attributes: { "service.namespace": "shop", node: "web-9", state: "a" }, value: 1 }, { attributes: { "service.namespace": "blog", state: "a" }, value: 2 }] }], resource));
+    h.append(env(2, T0, [{ name: "system.memory.usage", type: "updowncounter", unit: "By", points: [{ attributes: { "service.namespace": "shop" }, value: 5 }] }]));
+    expect([...h.select("container.memory.usage")].map((s) => s.labels)).toEqual([{ node: "web-1", "container.name": "secret_db.1.x", "service.namespace": "secret", state: "a" }]);
+    expect([...h.select("system.memory.usage")].map((s) => s.labels)).toEqual([{ node: "web-1" }]);
+    h.close();
+  });
 });
 
 describe("nodeStatus (absence)", () => {
