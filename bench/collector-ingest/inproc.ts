@@ -16,9 +16,12 @@ import { nodeBatch } from "./batch.js";
  * client, the server and a shared machine. Rounds are 10 s apart in simulated time, so every
  * series closes a minute every six rounds; `--steady` last rounds (after the first minute's
  * rollups, which register every series on disk) give the steady-state cost.
- * Usage: node inproc.js [--nodes 100] [--containers 50] [--rounds 13] [--steady 6]
+ * `--start-times` sends container start and boot times as agents do (seconds with their
+ * milliseconds), values float32 cannot hold, so that the history widens those series to float64;
+ * the end of the run prints the bytes of samples and how many series were widened.
+ * Usage: node inproc.js [--nodes 100] [--containers 50] [--rounds 13] [--steady 6] [--start-times]
  */
-const { values: args } = parseArgs({ options: { nodes: { type: "string", default: "100" }, containers: { type: "string", default: "50" }, rounds: { type: "string", default: "13" }, steady: { type: "string", default: "6" } } });
+const { values: args } = parseArgs({ options: { nodes: { type: "string", default: "100" }, containers: { type: "string", default: "50" }, rounds: { type: "string", default: "13" }, steady: { type: "string", default: "6" }, "start-times": { type: "boolean", default: false } } });
 const nodes = Number(args.nodes);
 const containers = Number(args.containers);
 const rounds = Number(args.rounds);
@@ -40,7 +43,11 @@ let messages = 0;
 const start = cpu();
 for (let r = 0; r < rounds; r++) {
   const batch: Uint8Array[] = [];
-  for (let n = 0; n < nodes; n++) batch.push(encode(nodeBatch(n, containers, r + 1, t0 + r * 10_000 + Math.floor((n * 10_000) / nodes))));
+  for (let n = 0; n < nodes; n++) {
+    const env = nodeBatch(n, containers, r + 1, t0 + r * 10_000 + Math.floor((n * 10_000) / nodes));
+    if (args["start-times"]) withStartTimes(env as EnvelopeOf<"metrics">, n);
+    batch.push(encode(env));
+  }
   const b0 = cpu();
   for (let n = 0; n < nodes; n++) {
     clock = t0 + r * 10_000 + Math.floor((n * 10_000) / nodes);
@@ -87,6 +94,20 @@ const steady = perRound.slice(-Number(args.steady));
 const steadyMs = steady.reduce((a, b) => a + b, 0) / steady.length;
 process.stdout.write(`steady state (last ${steady.length} rounds): ${steadyMs.toFixed(2)} ms CPU per message = ${(1000 / steadyMs).toFixed(1)} msg per CPU-second (${history.stats.series} series)\n`);
 process.stdout.write(`${messages} messages, ${(total / messages).toFixed(2)} ms CPU per message (${((1000 * messages) / total).toFixed(1)} msg per CPU-second); per message: ${Object.entries(parts).map(([k, v]) => `${k} ${(v / messages).toFixed(2)} ms`).join(", ")}; series ${history.stats.series}, rollups ${history.stats.rollupsWritten}\n`);
+const sampleBytes = history.sampleBytes();
+process.stdout.write(`history samples: ${(sampleBytes / 2 ** 20).toFixed(1)} MiB, ${(sampleBytes / history.stats.series).toFixed(1)} bytes per series; ${history.wideSeries()} of ${history.stats.series} series widened to float64\n`);
 history.close();
 store.close();
 rmSync(dir, { recursive: true, force: true });
+
+/** Start and boot times as agents send them: Unix seconds with milliseconds (`startedAt / 1000`). */
+function withStartTimes(env: EnvelopeOf<"metrics">, node: number): void {
+  for (const r of env.payload.resources) {
+    for (const m of r.metrics) {
+      if (m.name !== "vigie.container.start_time" && m.name !== "vigie.system.boot_time") continue;
+      // Boot time: whole seconds (/proc/stat); a container's start: seconds with milliseconds.
+      const slot = Number(r.resource["docker.swarm.task.slot"] ?? 0);
+      for (const p of m.points) p.value = m.name === "vigie.system.boot_time" ? 1_767_225_601 + 2 * node : 1_767_225_600 + node * 7.919 + slot * 0.137 + 0.001;
+    }
+  }
+}

@@ -17,7 +17,7 @@ const minutes = Number(args.minutes);
 const dir = mkdtempSync(path.join(tmpdir(), "vigie-rollup-growth-"));
 const file = path.join(dir, "history.db");
 const t0 = Date.UTC(2026, 0, 1);
-const history = new MetricsHistory(file, { now: () => t0, intervalMs: 60_000, maxSeries: series + 1 });
+const history = new MetricsHistory(file, { now: () => t0, intervalMs: 60_000, maxSeries: series + 1, maxSeriesPerNode: series + 1 });
 const perMetric = 100;
 const metrics = (minute: number): Metric[] =>
   Array.from({ length: Math.ceil(series / perMetric) }, (_, m) => ({
