@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { exportPrometheus } from "../collector/alerts/export-prometheus.js";
 import { formatProblem, loadRules } from "../collector/alerts/load.js";
-import { apiGet, type QueryContext } from "./query.js";
+import { listAll, type QueryContext } from "./query.js";
 import { renderTable } from "./table.js";
 
 /** Where the shipped rules are: the package's `alerts/`, from the sources (`cli/`) or the build (`dist/cli/`). */
@@ -70,10 +70,10 @@ interface AlertView {
   silencedBy: string[];
 }
 
-/** `vigie query alerts`: the open alerts, with their state and since when. */
+/** `vigie query alerts`: the open alerts, with their state and since when (every page, up to `--limit`). */
 export const ALERT_QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
   async alerts(ctx) {
-    const { alerts } = await apiGet<{ alerts: AlertView[] }>(ctx, "/api/v1/alerts");
+    const alerts = await listAll<AlertView>(ctx, "alerts");
     if (ctx.json) return ctx.out(JSON.stringify(alerts, null, 2));
     ctx.out(
       renderTable(

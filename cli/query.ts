@@ -40,7 +40,7 @@ export async function apiGet<T>(ctx: QueryContext, route: string): Promise<T> {
  * Every item of `/api/v1/<what>`, page after page, up to `--limit` (default 10,000); when the
  * limit cuts the list short, a note on stderr says so.
  */
-async function list<T>(ctx: QueryContext, what: "nodes" | "checks" | "containers" | "services"): Promise<T[]> {
+export async function listAll<T>(ctx: QueryContext, what: "nodes" | "checks" | "containers" | "services" | "alerts" | "silences"): Promise<T[]> {
   const limit = listLimit(ctx);
   const { items, cut } = await gatherPages<T>(ctx, `/api/v1/${what}`, what, limit);
   if (cut) sayCut(ctx, `the first ${limit} ${what}; the collector holds more`);
@@ -65,7 +65,7 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
   logs: queryLogs,
   autoscale: (ctx) => queryAutoscale(ctx),
   async nodes(ctx) {
-    const nodes = await list<NodeRow>(ctx, "nodes");
+    const nodes = await listAll<NodeRow>(ctx, "nodes");
     if (ctx.json) return ctx.out(JSON.stringify(nodes, null, 2));
     ctx.out(
       renderTable(
@@ -84,7 +84,7 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
     );
   },
   async checks(ctx) {
-    const checks = await list<CheckRow>(ctx, "checks");
+    const checks = await listAll<CheckRow>(ctx, "checks");
     if (ctx.json) return ctx.out(JSON.stringify(checks, null, 2));
     ctx.out(
       renderTable(
@@ -103,7 +103,7 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
     );
   },
   async containers(ctx) {
-    const containers = await list<ContainerRow>(ctx, "containers");
+    const containers = await listAll<ContainerRow>(ctx, "containers");
     if (ctx.json) return ctx.out(JSON.stringify(containers, null, 2));
     ctx.out(
       renderTable(
@@ -123,7 +123,7 @@ export const QUERIES: Record<string, (ctx: QueryContext) => Promise<void>> = {
     );
   },
   async services(ctx) {
-    const services = await list<ServiceRow>(ctx, "services");
+    const services = await listAll<ServiceRow>(ctx, "services");
     if (ctx.json) return ctx.out(JSON.stringify(services, null, 2));
     ctx.out(
       renderTable(

@@ -1,5 +1,5 @@
 import { parseLabelMatcher, type LabelMatcher } from "../collector/alerts/matchers.js";
-import { apiGet, type QueryContext } from "./query.js";
+import { listAll, type QueryContext } from "./query.js";
 import { renderTable } from "./table.js";
 
 interface SilenceView {
@@ -50,7 +50,7 @@ export async function runSilenceCommand(args: readonly string[], ctx: QueryConte
     return;
   }
   if (sub === "ls" || sub === undefined) {
-    const { silences } = await apiGet<{ silences: SilenceView[] }>(ctx, "/api/v1/silences");
+    const silences = await listAll<SilenceView>(ctx, "silences");
     if (ctx.json) return ctx.out(JSON.stringify(silences, null, 2));
     ctx.out(renderTable(["ID", "STATE", "MATCHERS", "ENDS", "BY", "COMMENT"], silences.map((s) => [s.id, s.state, s.matchers.map(show).join(" "), s.endsAt, s.createdBy, s.comment])));
     return;

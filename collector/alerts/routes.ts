@@ -1,5 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { ApiError } from "../api/errors.js";
+import { page, PAGE_PARAMS, type PageQuery } from "../api/paging.js";
 import type { RouteModule } from "../api/server.js";
 import { canSeeStack, type Principal } from "../auth/tokens.js";
 import type { AlertEngine } from "./engine.js";
@@ -36,33 +37,33 @@ const silenceView = (s: Silence, now: number) => ({ id: s.id, matchers: s.matche
 /** /api/v1/alerts, /alerts/history, /alerts/reload, /silences. */
 export function alertRoutes(deps: AlertRoutesDeps): RouteModule {
   return (app: FastifyInstance) => {
-    app.get<{ Querystring: { state?: string; alertname?: string } }>(
+    app.get<{ Querystring: { state?: string; alertname?: string } & PageQuery }>(
       "/api/v1/alerts",
       {
         schema: {
           summary: "Open alerts (pending and firing) with their state and since when",
           tags: ["alerts"],
-          querystring: { type: "object", additionalProperties: false, properties: { state: { type: "string", enum: ["pending", "firing"] }, alertname: { type: "string", maxLength: 128 } } },
+          querystring: { type: "object", additionalProperties: false, properties: { state: { type: "string", enum: ["pending", "firing"] }, alertname: { type: "string", maxLength: 128 }, ...PAGE_PARAMS } },
         },
       },
       async (req) => {
         const now = deps.now();
-        const alerts = deps.engine
-          .active()
-          .filter((a) => visible(req.principal, a.labels) && (!req.query.state || a.state === req.query.state) && (!req.query.alertname || a.rule === req.query.alertname))
-          .map((a) => ({
-            alertname: a.rule,
-            fingerprint: a.fingerprint,
-            state: a.state,
-            labels: a.labels,
-            annotations: a.annotations,
-            activeSince: iso(a.activeAt),
-            firingSince: iso(a.firedAt),
-            value: Number.isFinite(a.value) ? a.value : null,
-            dataMissingSince: iso(a.missingSince),
-            silencedBy: silencedIds(deps, a.labels, now),
-          }));
-        return { alerts };
+        const open = deps.engine.active().filter((a) => visible(req.principal, a.labels) && (!req.query.state || a.state === req.query.state) && (!req.query.alertname || a.rule === req.query.alertname));
+        // Paged before each alert is matched against every silence, which is the dear part.
+        const { items, next } = page(open, req.query);
+        const alerts = items.map((a) => ({
+          alertname: a.rule,
+          fingerprint: a.fingerprint,
+          state: a.state,
+          labels: a.labels,
+          annotations: a.annotations,
+          activeSince: iso(a.activeAt),
+          firingSince: iso(a.firedAt),
+          value: Number.isFinite(a.value) ? a.value : null,
+          dataMissingSince: iso(a.missingSince),
+          silencedBy: silencedIds(deps, a.labels, now),
+        }));
+        return { alerts, next };
       },
     );
 
@@ -94,10 +95,15 @@ export function alertRoutes(deps: AlertRoutesDeps): RouteModule {
       return { rules: r.rules };
     });
 
-    app.get("/api/v1/silences", { schema: { summary: "Silences, active, pending and recently expired", tags: ["alerts"] } }, async (req) => {
-      const now = deps.now();
-      return { silences: deps.silences.list().filter((s) => silenceVisible(req.principal, s.matchers)).map((s) => silenceView(s, now)) };
-    });
+    app.get<{ Querystring: PageQuery }>(
+      "/api/v1/silences",
+      { schema: { summary: "Silences, active, pending and recently expired", tags: ["alerts"], querystring: { type: "object", additionalProperties: false, properties: { ...PAGE_PARAMS } } } },
+      async (req) => {
+        const now = deps.now();
+        const { items, next } = page(deps.silences.list().filter((s) => silenceVisible(req.principal, s.matchers)), req.query);
+        return { silences: items.map((s) => silenceView(s, now)), next };
+      },
+    );
 
     app.post<{ Body: { matchers: LabelMatcher[]; startsAt?: string; endsAt?: string; duration?: string; comment?: string } }>(
       "/api/v1/silences",

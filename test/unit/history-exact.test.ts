@@ -123,7 +123,7 @@ describe("history answers large integers exactly", () => {
     for (const k of Object.keys(LARGE) as Which[]) {
       const instant = await app.inject({ url: `/api/v1/query?metric=${METRIC[k]}` });
       expect(instant.statusCode).toBe(200);
-      expect(instant.json().results.map((r: { value: number }) => r.value)).toEqual([LARGE[k] + 2]);
+      expect(instant.json<{ results: { value: number }[] }>().results.map((r) => r.value)).toEqual([LARGE[k] + 2]);
       const range = await app.inject({ url: `/api/v1/query_range?metric=${METRIC[k]}&from=${T0 / 1000}&to=${(T0 + 10_000) / 1000}&step=10s` });
       expect(range.statusCode).toBe(200);
       expect(range.json().series[0].points).toEqual([[T0 / 1000, LARGE[k]], [(T0 + 10_000) / 1000, LARGE[k] + 2]]);
