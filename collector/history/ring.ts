@@ -86,6 +86,12 @@ export class RingSlab {
     }
   }
 
+  /** Whether a sample at `time` can be stored: its deciseconds from the origin fit 32 bits (about ±6.8 years). */
+  holds(time: number): boolean {
+    const d = Math.round((time - this.origin) / 100);
+    return d >= -0x8000_0000 && d <= 0x7fff_ffff;
+  }
+
   /** Starts ring `i`, empty, with float32 values (and room for a few samples). */
   create(i: number): void {
     if (i >= this.cls.length) this.growColumns(i + 1);

@@ -26,6 +26,9 @@ CREATE INDEX IF NOT EXISTS rollup_chunks_minute ON rollup_chunks (minute);
 /** Chunk and minute as one number, to group rows by both (minutes since 1970 stay below 2^26). */
 const MINUTES = 2 ** 26;
 
+/** Rollups are kept for minutes from 1970 up to this time (Unix ms; in 2097). */
+export const ROLLUP_TIME_END = MINUTES * MINUTE_MS;
+
 /** A series as registered on disk. */
 export interface StoredSeries {
   id: number;

@@ -3,7 +3,7 @@ import { SeriesColumns } from "./columns.js";
 import { sweep } from "./eviction.js";
 import { dropAbsent, firstPointOf, NodePlans, resourceKeyOf, resourcePlan, type ResourcePlan } from "./plan.js";
 import { RollupQueue, type Rollup } from "./rollup.js";
-import { RollupDb, type StoredSeries } from "./rollup-db.js";
+import { ROLLUP_TIME_END, RollupDb, type StoredSeries } from "./rollup-db.js";
 import { DEFAULT_DROPPED_ATTRIBUTES, RESERVED_LABELS, seriesKey, seriesLabels, type Labels } from "./series.js";
 
 export interface HistoryOptions {
@@ -54,6 +54,8 @@ export interface HistoryStats {
   samples: number;
   /** Times a new series was refused by `maxSeries` or `maxSeriesPerNode` (once per message that carried it). */
   droppedSeries: number;
+  /** Messages refused whole because their sample time cannot be stored (see `append`). */
+  refusedTimes: number;
   rollupsWritten: number;
   /** Bytes of sample arrays, as of the last `maintain()`. */
   sampleBytes: number;
@@ -70,7 +72,7 @@ export interface HistoryStats {
  * and the rollups on disk (`rollup-db.ts`, `rollup-chunks.ts`).
  */
 export class MetricsHistory {
-  readonly stats: HistoryStats = { series: 0, samples: 0, droppedSeries: 0, rollupsWritten: 0, sampleBytes: 0 };
+  readonly stats: HistoryStats = { series: 0, samples: 0, droppedSeries: 0, refusedTimes: 0, rollupsWritten: 0, sampleBytes: 0 };
   readonly windowMs: number;
   /** Expected sampling interval (ms). */
   readonly intervalMs: number;
@@ -115,6 +117,13 @@ export class MetricsHistory {
    */
   append(env: EnvelopeOf<"metrics">, options?: { primeOnly?: boolean }): void {
     const time = env.time;
+    // The clock-skew policy keeps such times out before they get here (`ingest/clock.ts`); were one
+    // stored, the rings would keep it wrapped round to some other time, where it could freeze its
+    // series (later samples look older), and its minute would have no rollup row.
+    if (!(time >= 0 && time < ROLLUP_TIME_END && this.columns.rings.holds(time))) {
+      this.stats.refusedTimes++;
+      return;
+    }
     const prime = options?.primeOnly === true;
     const hostname = env.node.hostname;
     const columns = this.columns;

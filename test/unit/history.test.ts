@@ -310,6 +310,19 @@ describe("MetricsHistory", () => {
     h.close();
   });
 
+  it("refuses a message whose sample time its rings cannot hold, instead of storing it wrapped round and freezing the series", () => {
+    const h = new MetricsHistory(":memory:", { now: () => T0 });
+    const mem = (v: number) => [{ name: "system.memory.limit", type: "updowncounter" as const, unit: "By", points: [{ value: v }] }];
+    h.append(env(1, T0, mem(1)));
+    for (const far of [9e15, T0 + 10 * 365 * 86_400_000, -1]) h.append(env(2, far, mem(2)));
+    h.append(env(3, T0 + 10_000, mem(3)));
+    const points: [number, number][] = [];
+    [...h.select("system.memory.limit")][0]?.ring.forEach(-Infinity, Infinity, (t, v) => points.push([t, v]));
+    expect(points).toEqual([[T0, 1], [T0 + 10_000, 3]]);
+    expect(h.stats.refusedTimes).toBe(3);
+    h.close();
+  });
+
   it("takes node and stack labels from the message and its resource, never from a point's attributes", () => {
     const h = new MetricsHistory(":memory:", { now: () => T0 });
     const resource = { "container.id": "c1", "container.name": "secret_db.1.x", "service.namespace": "secret" };
