@@ -1,6 +1,6 @@
 import type { Attributes } from "../../protocol/index.js";
 import type { DockerEngine } from "../containers/engine.js";
-import { containerResource, imageName } from "../containers/metadata.js";
+import { containerResource, imageName, type InspectInfo } from "../containers/metadata.js";
 import type { ContainerLister, LogContainer, LogStreamOpener } from "./ports.js";
 
 export interface EngineLogPortsOptions {
@@ -50,7 +50,7 @@ export function engineLogPorts(options: EngineLogPortsOptions): { lister: Contai
       seen.add(c.Id);
       let known = inspected.get(c.Id);
       if (!known) {
-        let info;
+        let info: InspectInfo;
         try {
           info = await engine.inspect(c.Id);
         } catch {

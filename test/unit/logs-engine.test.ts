@@ -81,7 +81,7 @@ describe("the log source's ports on the agent's one engine port", () => {
 
   it("shares the port's circuit breaker: once the engine is gone, neither listing nor a stream asks it until the wait is over", async () => {
     const api = new FakeApi();
-    const engine = new DockerEngine(api, { retryInitialMs: 60_000 });
+    const engine = new DockerEngine(api, { retryInitialMs: 60_000, retryMaxMs: 60_000 });
     const { lister, openStream } = engineLogPorts({ engine, resource: NODE });
     api.down = true;
     await expect(lister()).rejects.toThrow(/ENOENT/);
