@@ -131,11 +131,10 @@ export async function startAgent(options: AgentOptions): Promise<Agent> {
   });
   const logsConfig = LogsConfigSchema.parse(options.logs ?? {});
   const logs =
-    docker && logsConfig.enabled && options.dockerSocket !== false
+    docker && logsConfig.enabled
       ? new LogSource({
-          // Its own engine client on the same socket: the log stream is long-lived per container,
-          // and listing wants each container's LogPath, log driver and TTY, which the shared port does not keep.
-          ...engineLogPorts({ socketPath: options.dockerSocket, resource }),
+          // Through the one engine port and its breaker: listing, inspects (LogPath, driver, TTY) and log streams.
+          ...engineLogPorts({ engine: docker, resource }),
           config: logsConfig,
           hostRoot: options.hostRoot,
           stateDir: path.join(options.dataDir, "agent", "logs"),

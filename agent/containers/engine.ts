@@ -1,3 +1,4 @@
+import type { Readable } from "node:stream";
 import { Backoff } from "../../lib/index.js";
 import { EngineClient, EngineError } from "./engine-client.js";
 import type { InspectInfo } from "./metadata.js";
@@ -44,6 +45,12 @@ export interface DockerApi {
    * no such service): an answer, not a sign the engine is gone. Optional for engines that have no Swarm.
    */
   service?(id: string): Promise<ServiceInfo | undefined>;
+  /**
+   * A container's log stream (`follow`, both streams, with the engine's timestamps), from `since`
+   * (`<seconds>.<nanoseconds>`, inclusive) on: multiplexed unless the container has a TTY; ends
+   * when the container stops or the engine goes away. Optional for engines that serve no logs.
+   */
+  logs?(id: string, since: string | undefined, signal: AbortSignal): Promise<Readable>;
 }
 
 export interface DockerApiOptions {
@@ -71,6 +78,8 @@ export function dockerApi(options: DockerApiOptions = {}): DockerApi {
         throw err;
       }
     },
+    logs: (id, since, signal) =>
+      engine.stream(`/containers/${encodeURIComponent(id)}/logs?follow=1&stdout=1&stderr=1&timestamps=1${since ? `&since=${since}` : ""}`, signal),
   };
 }
 
@@ -240,5 +249,12 @@ export class DockerEngine {
     const service = this.api.service?.bind(this.api);
     if (!service) return undefined;
     return this.link.call(() => service(id));
+  }
+
+  /** A container's log stream from `since` on (see `DockerApi.logs`); only its opening goes through the breaker. */
+  logs(id: string, since: string | undefined, signal: AbortSignal): Promise<Readable> {
+    const logs = this.api.logs?.bind(this.api);
+    if (!logs) return Promise.reject(new Error("this engine port serves no log streams"));
+    return this.link.call(() => logs(id, since, signal));
   }
 }

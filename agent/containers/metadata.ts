@@ -36,8 +36,10 @@ export interface InspectInfo {
   Id: string;
   Name: string;
   RestartCount?: number;
-  Config?: { Image?: string; Labels?: Record<string, string> | null };
-  HostConfig?: { NetworkMode?: string; NanoCpus?: number; CpuQuota?: number };
+  /** The json-file driver's file on the host; empty or absent for other drivers. */
+  LogPath?: string;
+  Config?: { Image?: string; Labels?: Record<string, string> | null; Tty?: boolean };
+  HostConfig?: { NetworkMode?: string; NanoCpus?: number; CpuQuota?: number; LogConfig?: { Type?: string } };
   State?: { Status?: string; Pid?: number; StartedAt?: string; OOMKilled?: boolean; Health?: { Status?: string } };
 }
 

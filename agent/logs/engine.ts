@@ -1,13 +1,11 @@
 import type { Attributes } from "../../protocol/index.js";
-import { EngineClient } from "../containers/engine-client.js";
-import { containerResource, imageName } from "../containers/metadata.js";
+import type { DockerEngine } from "../containers/engine.js";
+import { containerResource, imageName, type InspectInfo } from "../containers/metadata.js";
 import type { ContainerLister, LogContainer, LogStreamOpener } from "./ports.js";
 
 export interface EngineLogPortsOptions {
-  /** Default `/var/run/docker.sock`. */
-  socketPath?: string;
-  /** Per-request timeout, ms (not for log streams). Default 5 s. */
-  timeoutMs?: number;
+  /** The agent's one Docker engine port: the log source asks through its circuit breaker like every other part. */
+  engine: DockerEngine;
   /** The node's resource (`host.name`, `node.id`): every container's resource starts from it. */
   resource: Attributes;
   /** How long a Swarm service's labels are remembered, ms. Default 60 s. */
@@ -15,30 +13,16 @@ export interface EngineLogPortsOptions {
   now?: () => number;
 }
 
-interface ListedContainer {
-  Id: string;
-  Labels?: Record<string, string> | null;
-}
-
-interface Inspected {
-  Id: string;
-  Name?: string;
-  LogPath?: string;
-  Config?: { Image?: string; Labels?: Record<string, string> | null; Tty?: boolean };
-  HostConfig?: { LogConfig?: { Type?: string } };
-}
-
 const ID = /^[0-9a-f]{64}$/;
 
 /**
- * The log collection's ports on the local engine, over its socket (no dockerode: see
- * EngineClient): the running containers, inspected once each for their log driver, LogPath and
- * TTY (an inspect per container the first time it is seen), with their Swarm service's
- * `vigie.logs` label under their own (only managers can read services; elsewhere put the label
- * on the containers); and the log stream.
+ * The log collection's ports on the agent's engine port: the running containers, inspected once
+ * each for their log driver, LogPath and TTY (an inspect per container the first time it is
+ * seen), with their Swarm service's `vigie.*` labels under their own (only managers can read
+ * services; elsewhere put the label on the containers); and the log stream.
  */
 export function engineLogPorts(options: EngineLogPortsOptions): { lister: ContainerLister; openStream: LogStreamOpener } {
-  const engine = new EngineClient({ socketPath: options.socketPath, timeoutMs: options.timeoutMs });
+  const { engine } = options;
   const now = options.now ?? Date.now;
   const inspected = new Map<string, Omit<LogContainer, "labels">>();
   const services = new Map<string, { at: number; labels: Record<string, string> }>();
@@ -48,17 +32,17 @@ export function engineLogPorts(options: EngineLogPortsOptions): { lister: Contai
     if (cached && now() - cached.at < (options.serviceCacheMs ?? 60_000)) return cached.labels;
     let labels: Record<string, string> = {};
     try {
-      const spec = (await engine.get<{ Spec?: { Labels?: Record<string, string> } }>(`/services/${encodeURIComponent(id)}`)).Spec;
+      const spec = (await engine.service(id))?.Spec;
       labels = Object.fromEntries(Object.entries(spec?.Labels ?? {}).filter(([k]) => k.startsWith("vigie.")));
     } catch {
-      // Not a manager, or the service is gone: the container's own labels are all there is.
+      // The engine did not answer: the container's own labels are all there is until the next listing.
     }
     services.set(id, { at: now(), labels });
     return labels;
   };
 
   const lister: ContainerLister = async () => {
-    const list = await engine.get<ListedContainer[]>("/containers/json");
+    const list = await engine.listContainers();
     const out: LogContainer[] = [];
     const seen = new Set<string>();
     for (const c of list) {
@@ -66,13 +50,13 @@ export function engineLogPorts(options: EngineLogPortsOptions): { lister: Contai
       seen.add(c.Id);
       let known = inspected.get(c.Id);
       if (!known) {
-        let info: Inspected;
+        let info: InspectInfo;
         try {
-          info = await engine.get<Inspected>(`/containers/${c.Id}/json`);
+          info = await engine.inspect(c.Id);
         } catch {
-          continue; // gone between the list and the inspect
+          continue; // gone between the list and the inspect, or the engine went away: the next listing tries again
         }
-        const name = (info.Name ?? c.Id.slice(0, 12)).replace(/^\//, "");
+        const name = (typeof info.Name === "string" && info.Name !== "" ? info.Name : c.Id.slice(0, 12)).replace(/^\//, "");
         const labels = info.Config?.Labels ?? {};
         known = {
           id: c.Id,
@@ -92,8 +76,7 @@ export function engineLogPorts(options: EngineLogPortsOptions): { lister: Contai
     return out;
   };
 
-  const openStream: LogStreamOpener = (id, since, signal) =>
-    engine.stream(`/containers/${encodeURIComponent(id)}/logs?follow=1&stdout=1&stderr=1&timestamps=1${since ? `&since=${since}` : ""}`, signal);
+  const openStream: LogStreamOpener = (id, since, signal) => engine.logs(id, since, signal);
 
   return { lister, openStream };
 }

@@ -6,6 +6,7 @@ import { LOG_ATTR, toRecord } from "./record.js";
 import type { Redactor } from "./redact.js";
 import { cleanText, truncateUtf8 } from "./text.js";
 import { msToNanos } from "./timestamp.js";
+import { RECORD_UID_ATTR, type RecordUid } from "./uid.js";
 
 export type Stream = "stdout" | "stderr";
 
@@ -63,7 +64,8 @@ interface PartialLine<C> {
 /**
  * The pure core of one container's logs: engine entries in, OTel records out. Joins the engine's
  * parts of long lines, cleans and cuts them, joins stack traces, applies the rate limit, parses,
- * redacts, and says where to resume so that nothing is shipped twice or lost.
+ * redacts, and says where to resume so that nothing is lost; each record's uid (from where its
+ * first line sits in the log) lets the collector store a record read twice once.
  */
 export class ContainerPipeline<C> {
   readonly stats: PipelineStats = { lines: 0, records: 0, dropped: 0, truncated: 0 };
@@ -80,6 +82,8 @@ export class ContainerPipeline<C> {
     private readonly compare: (a: C, b: C) => number,
     private readonly now: () => number,
     private skipBefore?: Checkpoint<C>,
+    /** Gives each record its `log.record.uid` from where it sits in the log (none: records carry no uid). */
+    private readonly uid?: RecordUid<C>,
   ) {
     this.bucket = new TokenBucket(options.rate.linesPerSecond, options.rate.burst, now());
     const ml = options.multiline;
@@ -202,6 +206,8 @@ export class ContainerPipeline<C> {
     const parsed = parseMessage(g.text, this.options.fields);
     parsed.body = this.options.redactor.text(parsed.body);
     if (parsed.attributes) parsed.attributes = this.options.redactor.attributes(parsed.attributes);
-    this.out.push(toRecord(g, parsed, this.resource, msToNanos(now), this.options.maxTimeSkewS));
+    const record = toRecord(g, parsed, this.resource, msToNanos(now), this.options.maxTimeSkewS);
+    if (this.uid) (record.attributes ??= {})[RECORD_UID_ATTR] = this.uid(g.at, g.timeUnixNano, g.lines);
+    this.out.push(record);
   }
 }

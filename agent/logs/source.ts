@@ -10,6 +10,7 @@ import { Follower, type ContainerLogStats, type Following } from "./follower.js"
 import { ContainerPipeline, type Checkpoint, type PipelineOptions } from "./pipeline.js";
 import type { ContainerLister, LogContainer, LogSink, LogStreamOpener } from "./ports.js";
 import { PositionStore } from "./positions.js";
+import { apiRecordUid, fileRecordUid } from "./uid.js";
 
 /** The label (on a container or its service) that keeps a container's logs on the node. */
 export const LOGS_OPT_OUT_LABEL = "vigie.logs";
@@ -53,7 +54,9 @@ function serviceOf(c: LogContainer): string {
  * Ships the logs of every running container of the node (but those labelled `vigie.logs=false`):
  * reads the `json-file` driver's files under the host root, or the engine's log stream for other
  * drivers, one container a budget at a time, so a noisy one delays the others by one read at
- * most. Positions are committed after the sink accepted, so a restart resumes exactly there.
+ * most. Positions are committed after the sink accepted, so a restart resumes there; a crash
+ * between the two reads one delivery again, whose records carry the uids they had the first
+ * time (`uid.ts`), so the collector keeps each once.
  */
 export class LogSource implements Source {
   readonly name = "logs";
@@ -213,7 +216,7 @@ export class LogSource implements Source {
         ...common,
         tail,
         committed,
-        pipeline: new ContainerPipeline<FileCursor>(c.resource, this.pipeline, tail.compare, this.now, committed),
+        pipeline: new ContainerPipeline<FileCursor>(c.resource, this.pipeline, tail.compare, this.now, committed, fileRecordUid(c.id)),
         reopen: (cp) => JsonFileTail.open(file, cp),
         save: (checkpoint) => positions.save(c.id, { mode: "file", checkpoint }),
       });
@@ -226,7 +229,7 @@ export class LogSource implements Source {
       ...common,
       tail,
       committed,
-      pipeline: new ContainerPipeline<ApiCursor>(c.resource, this.pipeline, tail.compare, this.now, committed),
+      pipeline: new ContainerPipeline<ApiCursor>(c.resource, this.pipeline, tail.compare, this.now, committed, apiRecordUid(c.id)),
       reopen: (cp) => ApiStreamTail.open(opener, c.id, c.tty, cp),
       save: (checkpoint) => positions.save(c.id, { mode: "api", checkpoint }),
     });

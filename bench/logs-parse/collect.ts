@@ -11,6 +11,7 @@ import path from "node:path";
 import { parseArgs } from "node:util";
 import Docker from "dockerode";
 import { pino } from "pino";
+import { DockerEngine, dockerApi } from "../../agent/containers/index.js";
 import { engineLogPorts, LogSource, LogsConfigSchema } from "../../agent/logs/index.js";
 import { dockerdPid } from "../agent-cost/measure.js";
 
@@ -73,7 +74,7 @@ async function measure(load: "backlog" | "live", readFiles: boolean): Promise<Ro
       const logPath = (await docker.getContainer(c.id).inspect()).LogPath;
       await waitUntil("the backlog to be written", () => readFileSync(logPath, "utf8").includes('"stream":"stderr"'), 300_000);
     }
-    const ports = engineLogPorts({ resource: { "host.name": os.hostname(), "node.id": "bench" } });
+    const ports = engineLogPorts({ engine: new DockerEngine(dockerApi()), resource: { "host.name": os.hostname(), "node.id": "bench" } });
     const source = new LogSource({
       lister: async () => (await ports.lister()).filter((x) => x.id === c.id),
       openStream: ports.openStream,

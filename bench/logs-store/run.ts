@@ -22,8 +22,13 @@ const { values } = parseArgs({
     queries: { type: "string", default: "20" },
     out: { type: "string" },
     command: { type: "string", default: "" },
+    /** `yes`: records carry a `log.record.uid` shaped like the agent's (the store then keeps a unique index on it); `no`: none. */
+    uids: { type: "string", default: "yes" },
   },
 });
+const UIDS = values.uids !== "no";
+/** Byte offsets in each container's log, for uids shaped like the agent's (`agent/logs/uid.ts`). */
+const offsets = new Map<string, number>();
 const TARGET = Number(values.records);
 const QUERIES = Number(values.queries);
 const BATCH = 100;
@@ -80,7 +85,7 @@ const seqs = new Map<number, number>();
 say(`Command: \`${values.command}\``);
 say("");
 say(`Run ${new Date().toISOString()}: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "?"}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, Node ${process.version}, load average ${os.loadavg().map((l) => l.toFixed(1)).join(" ")}.`);
-say(`Data: ${NODES} nodes, ${STACKS} stacks × ${SERVICES_PER_STACK} services × ${REPLICAS} replicas; severities 70 % INFO, 15 % DEBUG, 10 % WARN, 4 % ERROR, 1 % FATAL; bodies 50-200 characters (errors carry a 2-line stack); one record every ${STEP_MS} ms in time order; messages of ${BATCH} records from one container each.`);
+say(`Data: ${NODES} nodes, ${STACKS} stacks × ${SERVICES_PER_STACK} services × ${REPLICAS} replicas; severities 70 % INFO, 15 % DEBUG, 10 % WARN, 4 % ERROR, 1 % FATAL; bodies 50-200 characters (errors carry a 2-line stack); one record every ${STEP_MS} ms in time order; messages of ${BATCH} records from one container each; ${UIDS ? "each record with a log.record.uid shaped like the agent's (about 40 characters)" : "no log.record.uid"}.`);
 say("");
 
 let have = store.stats().records;
@@ -101,7 +106,16 @@ if (have < TARGET) {
     for (let i = 0; i < BATCH; i++) {
       const [sev, body] = template();
       const t = T0 + (have + i) * STEP_MS;
-      records.push({ timeUnixNano: `${t}${String(Math.floor(rand() * 1e6)).padStart(6, "0")}`, severityNumber: sev, body: body(), resource: res, attributes: { "log.iostream": sev >= 13 ? "stderr" : "stdout" } });
+      const timeUnixNano = `${t}${String(Math.floor(rand() * 1e6)).padStart(6, "0")}`;
+      const text = body();
+      const attributes: Record<string, string> = { "log.iostream": sev >= 13 ? "stderr" : "stdout" };
+      if (UIDS) {
+        const id = String(res["container.id"]);
+        const off = offsets.get(id) ?? 0;
+        offsets.set(id, off + text.length + 80);
+        attributes["log.record.uid"] = `${id.slice(0, 12)}-f${(node * 100_000 + service).toString(36)}-${off.toString(36)}-${BigInt(timeUnixNano).toString(36)}`;
+      }
+      records.push({ timeUnixNano, severityNumber: sev, body: text, resource: res, attributes });
     }
     const seq = (seqs.get(node) ?? 0) + 1;
     seqs.set(node, seq);

@@ -5,7 +5,8 @@
  * Wiring (one place, the collector's composition):
  * - `new LogStore(file, options)` — its own database file (e.g. `<dataDir>/collector/logs.db`);
  * - `store.append(env, receivedAt)` for every accepted `logs` envelope, before the ack
- *   (idempotent by node, boot and seq; throws on a storage failure so the message is redelivered);
+ *   (idempotent by node, boot and seq, and per record by its `log.record.uid` within its container;
+ *   throws on a storage failure so the message is redelivered);
  * - `logRetentionLoop(store, { log, now }).start()`, and `stop()` before `store.close()`;
  * - `logRoutes({ store, now })` among the API's route modules;
  * - `registerLogMetrics(registry, store)` on the collector's registry;

@@ -39,6 +39,18 @@ export function registerLogMetrics(registry: Registry, store: LogStore): void {
       this.inc(store.stats().expired);
     },
   });
+  new Counter({
+    name: "vigie_log_duplicates_total",
+    help: "What the log store did not store twice: agent messages it already held (what=message), and records of new messages whose uid it already held (what=record: lines an agent read again after it was killed).",
+    labelNames: ["what"] as const,
+    registers,
+    collect() {
+      this.reset();
+      const s = store.stats();
+      this.inc({ what: "message" }, s.duplicates);
+      this.inc({ what: "record" }, s.repeatedRecords);
+    },
+  });
   new Gauge({
     name: "vigie_log_store_records",
     help: "Log records in the store.",

@@ -43,9 +43,16 @@ export interface Row {
   attributes: string | null;
   traceId: string | null;
   spanId: string | null;
+  /** `log.record.uid` when the record has a usable one: another record of its source with the same uid is a repeat. */
+  uid: string | null;
 }
 
 export type Normalized = { ok: true; row: Row } | { ok: false; reason: "expired" };
+
+/** OpenTelemetry's attribute for a record's identity: two records with the same one are the same record. */
+export const RECORD_UID_ATTR = "log.record.uid";
+/** A uid fit to be a record's identity: printable ASCII, no longer than a ULID, a UUID or Vigie's own need. */
+const UID = /^[\x21-\x7e]{1,128}$/;
 
 const HEX32 = /^[0-9a-f]{32}$/i;
 const HEX16 = /^[0-9a-f]{16}$/i;
@@ -89,9 +96,13 @@ export function normalizeRecord(r: LogRecord, receivedAt: number, limits: Record
   // A structured body cut in the middle is no longer JSON: it is kept as the text it was.
   const keepStructured = structured && attributes["log.truncated"] !== true;
 
+  // A usable uid is kept in its own column (and given back with the record), not twice.
+  const uidValue = r.attributes?.[RECORD_UID_ATTR];
+  const uid = typeof uidValue === "string" && UID.test(uidValue) ? uidValue : null;
+
   let attrText: string | null = null;
   if (r.attributes || Object.keys(attributes).length > 0) {
-    const entries = Object.entries(r.attributes ?? {});
+    const entries = Object.entries(r.attributes ?? {}).filter(([k]) => uid === null || k !== RECORD_UID_ATTR);
     let dropped = Math.max(0, entries.length - limits.maxAttributes);
     const kept: Record<string, unknown> = Object.fromEntries(entries.slice(0, limits.maxAttributes).filter(([k]) => k.length <= 256));
     dropped += Math.min(entries.length, limits.maxAttributes) - Object.keys(kept).length;
@@ -118,6 +129,7 @@ export function normalizeRecord(r: LogRecord, receivedAt: number, limits: Record
       attributes: attrText,
       traceId: r.traceId && HEX32.test(r.traceId) ? r.traceId.toLowerCase() : null,
       spanId: r.spanId && HEX16.test(r.spanId) ? r.spanId.toLowerCase() : null,
+      uid,
     },
   };
 }

@@ -1,6 +1,6 @@
 import type Database from "better-sqlite3";
 import type { PageCursor } from "./cursor.js";
-import { joinNanos } from "./record.js";
+import { joinNanos, RECORD_UID_ATTR } from "./record.js";
 import { RECORD_COLUMNS, type RecordRow } from "./schema.js";
 import { severityRange, type SeverityRange } from "./severity.js";
 
@@ -221,6 +221,7 @@ function toStored(r: RecordRow): StoredLog {
   if (r.observed) out.observedTimeUnixNano = r.observed;
   if (r.sev_text) out.severityText = r.sev_text;
   if (r.attrs) out.attributes = parse(r.attrs) as Record<string, unknown>;
+  if (r.uid) out.attributes = { ...out.attributes, [RECORD_UID_ATTR]: r.uid };
   if (r.trace_id) out.traceId = r.trace_id;
   if (r.span_id) out.spanId = r.span_id;
   return out;

@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import type { EnvelopeOf } from "../../protocol/index.js";
 import { LogCounts, type LogCount, type RateFilter } from "./counts.js";
 import { normalizeRecord, sourceOf, type RecordLimits, type Source } from "./record.js";
-import { LOG_SCHEMA_SQL } from "./schema.js";
+import { prepareLogSchema } from "./schema.js";
 import { LogSearch, type LogFilter, type LogPage } from "./search.js";
 
 /** How the log store keeps and bounds records. Every field has a default. */
@@ -34,6 +34,8 @@ export interface AppendOutcome {
   stored: number;
   /** Records refused because they were already older than the retention. */
   expired: number;
+  /** Records not stored because their source already has one with the same uid (read and sent again). */
+  repeated: number;
 }
 
 export interface MaintainOutcome {
@@ -51,7 +53,10 @@ export interface LogStoreStats {
   expired: number;
   deletedByAge: number;
   deletedBySize: number;
+  /** Agent messages stored before (redelivered by JetStream). */
   duplicates: number;
+  /** Records of new messages already stored under their uid (an agent read them again after a crash). */
+  repeatedRecords: number;
 }
 
 /** Caches of source and service ids are dropped past this size (a hostile agent can name many). */
@@ -61,7 +66,9 @@ const MAX_CACHED_IDS = 50_000;
  * Container log records, searchable: SQLite with an FTS5 index, in its own file. `append` stores
  * one agent message in one transaction and is idempotent by the message's (node, boot, seq), so
  * it may run before the state store commits: a redelivery after a crash in between stores nothing
- * twice. Retention by age and by size runs in bounded steps (`maintain`), never in one long pause.
+ * twice. A record is kept once by its uid too (`log.record.uid`, unique within its source): the
+ * lines an agent reads again after it was killed come in a new message but with the same uids.
+ * Retention by age and by size runs in bounded steps (`maintain`), never in one long pause.
  */
 export class LogStore {
   readonly options: Required<LogStoreOptions>;
@@ -72,7 +79,7 @@ export class LogStore {
   private readonly statements = new Map<string, Database.Statement>();
   private readonly sourceIds = new Map<string, number>();
   private readonly serviceIds = new Map<string, number>();
-  private readonly stats_: LogStoreStats = { records: 0, bytes: 0, expired: 0, deletedByAge: 0, deletedBySize: 0, duplicates: 0 };
+  private readonly stats_: LogStoreStats = { records: 0, bytes: 0, expired: 0, deletedByAge: 0, deletedBySize: 0, duplicates: 0, repeatedRecords: 0 };
 
   constructor(file: string, options: LogStoreOptions = {}) {
     this.options = {
@@ -95,7 +102,7 @@ export class LogStore {
     this.db.pragma("synchronous = NORMAL");
     // Three indexes and the full-text index take inserts at scattered places: a larger page cache (64 MiB) keeps them in memory.
     this.db.pragma("cache_size = -65536");
-    this.db.exec(LOG_SCHEMA_SQL);
+    prepareLogSchema(this.db);
     this.search = new LogSearch((sql) => this.stmt(sql));
     this.stats_.records = (this.db.prepare("SELECT count(*) AS n FROM log_records").get() as { n: number }).n;
   }
@@ -108,13 +115,15 @@ export class LogStore {
     const pending: { key: { node: string; stack: string; service: string; swarmService: string }; severity: number }[] = [];
     const run = this.db.transaction((): AppendOutcome => {
       const batch = this.stmt("INSERT OR IGNORE INTO log_batches (node_id, boot_id, seq, received) VALUES (?, ?, ?, ?)").run(env.node.id, env.agent.bootId, env.agent.seq, receivedAt);
-      if (batch.changes === 0) return { fresh: false, stored: 0, expired: 0 };
+      if (batch.changes === 0) return { fresh: false, stored: 0, expired: 0, repeated: 0 };
       const insert = this.stmt(
-        "INSERT INTO log_records (time, time_ns, observed, received, source, service, sev, sev_text, body, structured, attrs, trace_id, span_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO log_records (time, time_ns, observed, received, source, service, sev, sev_text, body, structured, attrs, trace_id, span_id, uid) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) " +
+          "ON CONFLICT (source, uid) WHERE uid IS NOT NULL DO NOTHING",
       );
       const index = this.stmt("INSERT INTO log_fts (rowid, body) VALUES (?, ?)");
       let stored = 0;
       let expired = 0;
+      let repeated = 0;
       for (const rec of env.payload.records) {
         const n = normalizeRecord(rec, receivedAt, this.limits);
         if (!n.ok) {
@@ -125,12 +134,16 @@ export class LogStore {
         const serviceId = this.serviceId(source);
         const sourceId = this.sourceId(source, serviceId);
         const r = n.row;
-        const { lastInsertRowid } = insert.run(r.time, r.timeNs, r.observed, receivedAt, sourceId, serviceId, r.severity, r.severityText, r.body, r.structured ? 1 : 0, r.attributes, r.traceId, r.spanId);
+        const { changes, lastInsertRowid } = insert.run(r.time, r.timeNs, r.observed, receivedAt, sourceId, serviceId, r.severity, r.severityText, r.body, r.structured ? 1 : 0, r.attributes, r.traceId, r.spanId, r.uid);
+        if (changes === 0) {
+          repeated++;
+          continue;
+        }
         index.run(lastInsertRowid, r.body);
         pending.push({ key: { node: source.host, stack: source.stack, service: source.service, swarmService: source.swarmService }, severity: r.severity });
         stored++;
       }
-      return { fresh: true, stored, expired };
+      return { fresh: true, stored, expired, repeated };
     });
     let outcome: AppendOutcome;
     try {
@@ -145,6 +158,7 @@ export class LogStore {
     for (const p of pending) this.tally.add(p.key, p.severity, 1, receivedAt);
     this.stats_.records += outcome.stored;
     this.stats_.expired += outcome.expired;
+    this.stats_.repeatedRecords += outcome.repeated;
     if (!outcome.fresh) this.stats_.duplicates++;
     return outcome;
   }

@@ -3,6 +3,7 @@ import os from "node:os";
 import path from "node:path";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { DockerEngine, dockerApi } from "../../agent/containers/index.js";
 import { engineLogPorts, LogSource, LogsConfigSchema, type LogsConfigInput } from "../../agent/logs/index.js";
 import type { LogRecord } from "../../protocol/index.js";
 import { BUSYBOX, createService, DOCKER_SOCKET, ensureDocker, removeContainer, removeService, uniqueName } from "../support/docker.js";
@@ -37,7 +38,7 @@ function stateDir(): string {
 /** A LogSource on the test engine, its records kept per container id. */
 function collect(config: LogsConfigInput, dir = stateDir()) {
   const byContainer = new Map<string, LogRecord[]>();
-  const ports = engineLogPorts({ socketPath: DOCKER_SOCKET, resource: NODE });
+  const ports = engineLogPorts({ engine: new DockerEngine(dockerApi({ socketPath: DOCKER_SOCKET })), resource: NODE });
   const source = new LogSource({
     lister: ports.lister,
     openStream: ports.openStream,

@@ -155,6 +155,26 @@ describe("LogSource", () => {
     expect(got[0]?.resource).toEqual(host.container.resource);
   });
 
+  it("gives lines read again after their position was lost the uids they had, each line its own", async () => {
+    const host = hostWithLog();
+    for (let i = 0; i < 30; i++) appendFileSync(host.file, jsonLine(`line ${i}`, i % 3 ? "stdout" : "stderr", i));
+    const uids = async (): Promise<unknown[]> => {
+      const got: LogRecord[] = [];
+      const s = source(host, got);
+      s.start();
+      await waitFor("every line", () => got.length >= 30, 5000);
+      await s.stop();
+      return got.map((r) => r.attributes?.["log.record.uid"]).sort();
+    };
+    const first = await uids();
+    // As after a kill between the spool's acceptance and the position's write: everything is read again.
+    rmSync(path.join(host.root, "state"), { recursive: true, force: true });
+    const second = await uids();
+    expect(new Set(first).size).toBe(30);
+    expect(first.every((u) => typeof u === "string" && u.startsWith(`${ID.slice(0, 12)}-f`))).toBe(true);
+    expect(second).toEqual(first);
+  });
+
   it("reads records the sink refused again, once", async () => {
     const host = hostWithLog();
     const got: LogRecord[] = [];

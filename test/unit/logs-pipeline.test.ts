@@ -2,7 +2,9 @@ import { readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { defaultLogsConfig, LogsConfigSchema, pipelineOptions, type LogsConfigInput } from "../../agent/logs/config.js";
+import type { FileCursor } from "../../agent/logs/file-tail.js";
 import { ContainerPipeline, type RawEntry, type Stream } from "../../agent/logs/pipeline.js";
+import { apiRecordUid, fileRecordUid } from "../../agent/logs/uid.js";
 import type { LogRecord } from "../../protocol/index.js";
 
 const FIXTURES = path.resolve(import.meta.dirname, "../fixtures/logs");
@@ -168,6 +170,35 @@ describe("ContainerPipeline", () => {
     lines.forEach(([text, stream], i) => again.push({ stream, text, partial: false, timeUnixNano: `${T0}000000`, at: i, after: i + 1 }));
     again.flushAll();
     expect(again.take().records.map((r) => (r.body as string).split("\n")[0])).toEqual(["Traceback (most recent call last):", "out 2", "out 3"]);
+  });
+  it("gives a record read again from an earlier checkpoint the uid it had the first time", () => {
+    const options = pipelineOptions(defaultLogsConfig());
+    const uid = fileRecordUid("0123456789ab".padEnd(64, "0"));
+    const entries: RawEntry<FileCursor>[] = ["ERROR failed", "Traceback (most recent call last):", '  File "x.py", line 1', "ValueError: bad", "out 2", "out 3"].map((text, i) => ({
+      stream: "stdout", text, partial: false, timeUnixNano: `${T0 + i}000000`, at: { ino: 7, off: i * 100 }, after: { ino: 7, off: (i + 1) * 100 },
+    }));
+    const compare = (a: FileCursor, b: FileCursor) => a.off - b.off;
+    const first = new ContainerPipeline<FileCursor>(RESOURCE, options, compare, () => T0, undefined, uid);
+    for (const e of entries.slice(0, 5)) first.push(e);
+    const sent = first.take();
+    expect(sent.records).toHaveLength(1);
+    // Killed after the spool took these and before the position was written: read again from the start.
+    const again = new ContainerPipeline<FileCursor>(RESOURCE, options, compare, () => T0, undefined, uid);
+    for (const e of entries) again.push(e);
+    again.flushAll();
+    const uids = (rs: LogRecord[]) => rs.map((r) => r.attributes?.["log.record.uid"]);
+    const second = again.take().records;
+    expect(uids(second).slice(0, sent.records.length)).toEqual(uids(sent.records));
+    // The trace (4 lines) by its first line, with its line count; then one line each (offsets 400 and 500 in base 36).
+    const t36 = (i: number) => BigInt(`${T0 + i}000000`).toString(36);
+    expect(uids(second)).toEqual([`0123456789ab-f7-0-${t36(0)}-4`, `0123456789ab-f7-b4-${t36(4)}`, `0123456789ab-f7-dw-${t36(5)}`]);
+  });
+  it("makes uids that tell apart a reused inode (other times) and the API stream's entries of one instant", () => {
+    const file = fileRecordUid("a".repeat(64));
+    expect(file({ ino: 5, off: 0 }, "1796226331000000000", 1)).not.toBe(file({ ino: 5, off: 0 }, "1796226999000000000", 1));
+    const api = apiRecordUid("a".repeat(64));
+    expect(api({ t: "1796226331000000000", n: 0 }, "1796226331000000000", 1)).not.toBe(api({ t: "1796226331000000000", n: 1 }, "1796226331000000000", 1));
+    expect(api({ t: "1796226331000000000", n: 1 }, "", 1)).toBe("aaaaaaaaaaaa-a" + BigInt("1796226331000000000").toString(36) + "-1");
   });
   it("redacts bearer tokens, URL passwords, secret fields and key shapes; configured patterns too", () => {
     const { pipeline, push } = setup({ multiline: { enabled: false }, redact: { patterns: [{ name: "card", pattern: "\\b\\d{4}-\\d{4}-\\d{4}-\\d{4}\\b", replacement: "[CARD]" }] } });

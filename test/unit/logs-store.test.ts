@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { LOG_SCHEMA_SQL } from "../../collector/logs/schema.js";
 import { LogStore, logRetentionLoop, type LogStoreOptions } from "../../collector/logs/index.js";
 import { createLogger } from "../../lib/index.js";
 import type { EnvelopeOf, LogRecord } from "../../protocol/index.js";
@@ -59,6 +61,46 @@ describe("LogStore", () => {
     expect(store.append(e, T0 + 5).fresh).toBe(false);
     expect(store.query({ limit: 10 }).records).toHaveLength(1);
     expect(store.stats()).toMatchObject({ records: 1, duplicates: 1 });
+  });
+
+  it("stores a record read again and sent in a new message once, by its uid within its source", () => {
+    const uid = (u: string) => ({ attributes: { "log.record.uid": u, "log.iostream": "stdout" } });
+    const first = store.append(env([rec(T0, "line 1", 9, undefined, uid("c1-f1-0-x")), rec(T0 + 1, "line 2", 9, undefined, uid("c1-f1-20-y"))]), T0);
+    expect(first).toMatchObject({ fresh: true, stored: 2, repeated: 0 });
+    // Killed after the spool took both, before the position moved: both read again, with the next line.
+    const again = store.append(env([rec(T0, "line 1", 9, undefined, uid("c1-f1-0-x")), rec(T0 + 1, "line 2", 9, undefined, uid("c1-f1-20-y")), rec(T0 + 2, "line 3", 9, undefined, uid("c1-f1-40-z"))]), T0 + 5);
+    expect(again).toMatchObject({ fresh: true, stored: 1, repeated: 2 });
+    // The same uid from another container (another source) is another record; records without one are all kept.
+    store.append(env([rec(T0 + 3, "other container", 9, resource("shop", "api"), uid("c1-f1-0-x")), rec(T0 + 4, "no uid"), rec(T0 + 4, "no uid")]), T0 + 6);
+    const records = store.query({ limit: 10 }).records;
+    expect(records.map((r) => r.body)).toEqual(["no uid", "no uid", "other container", "line 3", "line 2", "line 1"]);
+    expect(records.find((r) => r.body === "line 1")?.attributes).toEqual({ "log.iostream": "stdout", "log.record.uid": "c1-f1-0-x" });
+    expect(store.query({ limit: 10, match: "line" }).records).toHaveLength(3);
+    expect(store.counts().reduce((n, c) => n + c.total, 0)).toBe(6);
+    expect(store.stats()).toMatchObject({ records: 6, repeatedRecords: 2, duplicates: 0 });
+  });
+
+  it("takes no hostile uid as an identity: too long or with control characters, it stays an ordinary attribute", () => {
+    const bad = ["x".repeat(129), "a\nb", ""];
+    store.append(env(bad.map((u, i) => rec(T0 + i, `bad ${i}`, 9, undefined, { attributes: { "log.record.uid": u } }))), T0);
+    store.append(env(bad.map((u, i) => rec(T0 + i, `bad ${i}`, 9, undefined, { attributes: { "log.record.uid": u } }))), T0);
+    expect(store.query({ limit: 10 }).records).toHaveLength(6);
+    expect(store.stats().repeatedRecords).toBe(0);
+  });
+
+  it("gives a database made before record uids its uid column and index, and keeps its records", () => {
+    store.close();
+    const file = path.join(dir, "old.db");
+    const old = new Database(file);
+    old.exec(LOG_SCHEMA_SQL.replace(",\n  uid TEXT\n", "\n"));
+    old.prepare("INSERT INTO log_services (id, stack, service, swarm_service) VALUES (1, 'shop', 'web', 'shop_web')").run();
+    old.prepare("INSERT INTO log_sources (id, key, node_id, host, service, container, container_id, resource) VALUES (1, 'k', 'n1', 'worker-1', 1, 'c', 'id', '{}')").run();
+    old.prepare("INSERT INTO log_records (time, time_ns, received, source, service, sev, body, structured) VALUES (?, 0, ?, 1, 1, 9, 'from before', 0)").run(T0, T0);
+    old.close();
+    store = new LogStore(file);
+    store.append(env([rec(T0 + 1, "with uid", 9, undefined, { attributes: { "log.record.uid": "u1" } })]), T0 + 2);
+    store.append(env([rec(T0 + 1, "with uid", 9, undefined, { attributes: { "log.record.uid": "u1" } })]), T0 + 3);
+    expect(store.query({ limit: 10 }).records.map((r) => r.body)).toEqual(["with uid", "from before"]);
   });
 
   it("filters by service (short or Swarm name), stack, node, container and minimum severity", () => {
