@@ -219,6 +219,7 @@ export async function startCollector(options: CollectorOptions): Promise<Collect
           metrics: new ModelMetricReader(model, now),
           dataDir: options.dataDir,
           holderId: `${hostname()}:${process.pid}`,
+          notify: alerts?.notifyEvent,
           log: log.child({ component: "autoscale" }),
           now,
         })

@@ -24,6 +24,15 @@ export type CheckErrorType = (typeof CHECK_ERROR_TYPES)[number];
 
 const seconds = z.number().finite().nonnegative();
 
+/** Most numbers one result carries from its body (`CheckResult.values`). */
+export const MAX_CHECK_VALUES = 64;
+/**
+ * A number's place in a JSON body: keys of `[A-Za-z0-9_$-]` joined by dots, array indexes in
+ * brackets (`queue.depth`, `workers[0].load`): the paths `vigie.autoscale.metric=check:<path>` names.
+ */
+export const CHECK_VALUE_PATH = /^[A-Za-z0-9_$-]{1,64}(\.[A-Za-z0-9_$-]{1,64}|\[\d{1,6}\])*$/;
+export const MAX_CHECK_VALUE_PATH = 256;
+
 export const CheckComponent = z.object({
   /** `db`, `diskSpace`, `db/primary` (nested Spring components), `cassandra:responseTime` (health+json key). */
   name: z.string().min(1).max(256),
@@ -85,6 +94,15 @@ export const CheckResult = z.object({
       rawStatus: z.string().max(64).optional(),
       components: z.array(CheckComponent).max(500),
     })
+    .optional(),
+  /**
+   * The numbers of a JSON body by path (`{"queue":{"depth":42}}` gives `queue.depth: 42`), at
+   * most MAX_CHECK_VALUES of them, shallowest first: what the autoscaler's `check:<path>` metric
+   * reads. Absent when the body was not JSON or held no number (and from agents before it).
+   */
+  values: z
+    .record(z.string().max(MAX_CHECK_VALUE_PATH).regex(CHECK_VALUE_PATH), z.number().finite())
+    .refine((v) => Object.keys(v).length <= MAX_CHECK_VALUES, { message: `at most ${MAX_CHECK_VALUES} values` })
     .optional(),
 });
 export type CheckResult = z.infer<typeof CheckResult>;

@@ -14,3 +14,4 @@ export { applyRun, initialThresholdState, type ThresholdState } from "./threshol
 export { probeHttp } from "./http-probe.js";
 export { probeTcp } from "./tcp-probe.js";
 export { judge } from "./judge.js";
+export { numericLeaves, VALUE_LIMITS, type ValueLimits } from "./values.js";

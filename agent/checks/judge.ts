@@ -3,9 +3,10 @@ import type { ProbeObservation } from "./conditions.js";
 import type { CheckDefinition } from "./config.js";
 import { parseHealthBody } from "./health.js";
 import type { ProbeOutcome } from "./probe.js";
+import { numericLeaves } from "./values.js";
 
 /** The verdict on one run: everything of a result except identity and the thresholded state. */
-export type Verdict = Pick<CheckResult, "up" | "status" | "httpStatusCode" | "durationSeconds" | "phases" | "tls" | "error" | "failedCondition" | "conditions" | "health">;
+export type Verdict = Pick<CheckResult, "up" | "status" | "httpStatusCode" | "durationSeconds" | "phases" | "tls" | "error" | "failedCondition" | "conditions" | "health" | "values">;
 
 const JSON_TYPE = /^application\/(.+\+)?json$|^application\/vnd\.spring-boot\.actuator\.v\d+\+json$/i;
 
@@ -46,6 +47,9 @@ export function judge(def: CheckDefinition, o: ProbeOutcome, wallNow: number): V
   }
   const health = json !== undefined ? parseHealthBody(json, contentType) : undefined;
   if (health) v.health = health.rawStatus === undefined ? { format: health.format, components: health.components } : { format: health.format, rawStatus: health.rawStatus, components: health.components };
+  // The body's numbers go to the collector whatever the verdict: a busy endpoint that fails its check still says how busy.
+  const values = numericLeaves(json);
+  if (values) v.values = values;
 
   const obs: ProbeObservation = {
     status: o.status,

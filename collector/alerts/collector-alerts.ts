@@ -37,6 +37,8 @@ export interface CollectorAlerts {
   alerts: Alerts;
   source: ModelAlertSource;
   routes: RouteModule;
+  /** Sends an event (a scaling) through the alert routing to the receivers. */
+  notifyEvent: Alerts["notifyEvent"];
   /** Registers the alert metrics and starts evaluating and notifying. */
   start(registry: Registry): void;
   stop(): Promise<void>;
@@ -75,6 +77,7 @@ export function collectorAlerts(model: ClusterModel, o: CollectorAlertsOptions &
     alerts,
     source,
     routes: alerts.routes,
+    notifyEvent: (notice) => alerts.notifyEvent(notice),
     start(registry) {
       registerAlertMetrics(registry, alerts.engine, alerts.notifier.counts);
       if (o.reloadOnSighup !== false) process.on("SIGHUP", onHup);

@@ -5,6 +5,7 @@ import type { RouteModule } from "../api/server.js";
 import { Notifier, type NotifierOptions } from "../notify/notifier.js";
 import { alertsSectionProblems, buildInhibitRules, buildReceivers, buildRoute, type AlertsSection } from "./config.js";
 import { AlertEngine } from "./engine.js";
+import { EventNotices, type EventNotice } from "./event-notices.js";
 import { registerAlertMetrics } from "./metrics.js";
 import { alertRoutes } from "./routes.js";
 import { SilenceService } from "./silences.js";
@@ -14,6 +15,7 @@ import { AlertStore } from "./store.js";
 export { AlertsSectionSchema, alertsSectionProblems, type AlertsSection } from "./config.js";
 export type { AlertSource, SignalSeries } from "./source.js";
 export { SIGNALS, type SignalName } from "./signals.js";
+export type { EventNotice } from "./event-notices.js";
 
 export interface AlertsDeps {
   section: AlertsSection;
@@ -36,6 +38,8 @@ export interface Alerts {
   notifier: Notifier;
   silences: SilenceService;
   routes: RouteModule;
+  /** Sends an event (a scaling) to the receivers its labels route it to, like an alert. False when its labels are refused. */
+  notifyEvent(notice: EventNotice): boolean;
   start(): void;
   stop(): Promise<void>;
 }
@@ -50,8 +54,9 @@ export function createAlerts(d: AlertsDeps): Alerts {
   if (problems.length > 0) throw new Error(`invalid alerts configuration:\n  ${problems.join("\n  ")}`);
   const store = new AlertStore(path.join(d.dataDir, "alerts.db"));
   const silences = new SilenceService(store, now);
+  const route = buildRoute(d.section);
   const notifier = new Notifier({
-    route: buildRoute(d.section),
+    route,
     receivers: buildReceivers(d.section),
     inhibitRules: buildInhibitRules(d.section),
     store,
@@ -61,10 +66,11 @@ export function createAlerts(d: AlertsDeps): Alerts {
     now,
     ...(d.retry ? { retry: d.retry } : {}),
   });
+  const notices = new EventNotices(notifier, { route });
   const targets = [...(d.section.shipped ? [d.shippedDir] : []), ...(d.section.dir ? [d.section.dir] : [])];
   let engine: AlertEngine;
   try {
-    engine = new AlertEngine({ ruleTargets: targets, source: d.source, store, sink: notifier, intervalMs: d.section.evaluationInterval, log: d.log.child({ component: "alerts" }), now });
+    engine = new AlertEngine({ ruleTargets: targets, source: d.source, store, sink: notices, intervalMs: d.section.evaluationInterval, log: d.log.child({ component: "alerts" }), now });
   } catch (err) {
     store.close();
     throw err;
@@ -75,6 +81,7 @@ export function createAlerts(d: AlertsDeps): Alerts {
     notifier,
     silences,
     routes: alertRoutes({ engine, silences, now }),
+    notifyEvent: (notice) => notices.notify(notice, now()),
     start() {
       engine.start();
       notifier.start();

@@ -3,7 +3,7 @@ import type { AuditTrail, AutoscaleEvent } from "./audit.js";
 import { decide, emptyMemory, remember, scaled, type Decision, type Direction, type Reason, type ScaleMemory } from "./decide.js";
 import { observe, type Observation } from "./observe.js";
 import { policyFor, type Policy, type PolicyKey, type PolicyProblem, type RawField } from "./policy.js";
-import { UPDATE_IN_PROGRESS, type Actuator, type AutoscaleService, type Clock, type Lease, type MetricReader, type QueueReader, type ServiceReader } from "./ports.js";
+import { UPDATE_IN_PROGRESS, type Actuator, type AutoscaleService, type Clock, type Lease, type MemoryStore, type MetricReader, type QueueReader, type ServiceReader } from "./ports.js";
 
 export interface AutoscalerOptions {
   services: ServiceReader;
@@ -13,6 +13,11 @@ export interface AutoscalerOptions {
   /** Only the holder acts; without a lease this instance always acts (one collector). */
   lease?: Lease;
   audit: AuditTrail;
+  /**
+   * Keeps each service's last scales and stabilization window where the next holder of the
+   * lease reads them; without one they live in this process only (a restart forgets them).
+   */
+  memory?: MemoryStore;
   /** Evaluation interval, ms. Default 15 s. */
   intervalMs?: number;
   /** Default 0.1. */
@@ -67,6 +72,8 @@ export interface AutoscalerStatus {
 interface Tracked {
   state: ServiceState;
   memory: ScaleMemory;
+  /** Whether `memory` was read from the store since this instance last took the lease. */
+  loaded: boolean;
   lastError?: string;
 }
 
@@ -115,6 +122,11 @@ export class Autoscaler {
     return () => this.listeners.delete(listener);
   }
 
+  /** The stack of a service the autoscaler tracks (for notices and stack-limited answers). */
+  stackOf(service: string): string | undefined {
+    return this.tracked.get(service)?.state.stack;
+  }
+
   status(): AutoscalerStatus {
     return {
       dryRun: this.o.dryRun ?? false,
@@ -131,6 +143,11 @@ export class Autoscaler {
   private async evaluate(signal: AbortSignal): Promise<void> {
     const leader = this.o.lease ? this.o.lease.held() || (await this.o.lease.hold()) : true;
     if (leader !== this.wasLeader) this.o.log.info({ leader, holder: this.o.lease?.holder }, leader ? "autoscaler acting (lease held)" : "autoscaler standing by (another collector holds the lease)");
+    // Another collector may have acted while this one stood by: what it remembers is read again.
+    if (leader && !this.wasLeader) {
+      for (const t of this.tracked.values()) t.loaded = false;
+      this.o.memory?.reset?.();
+    }
     this.wasLeader = leader;
     if (!leader) return;
     const services = await this.o.services.services(signal);
@@ -144,6 +161,7 @@ export class Autoscaler {
         seen.add(s.name);
         const t = this.track(s);
         try {
+          if (!(await this.load(t))) return;
           await this.evaluateService(s, result, t, now, signal);
         } catch (err) {
           this.o.log.warn({ service: s.name, err: (err as Error).message }, "autoscale evaluation of a service failed");
@@ -156,12 +174,39 @@ export class Autoscaler {
   private track(s: AutoscaleService): Tracked {
     let t = this.tracked.get(s.name);
     if (!t) {
-      t = { state: { service: s.name }, memory: emptyMemory() };
+      t = { state: { service: s.name }, memory: emptyMemory(), loaded: this.o.memory === undefined };
       this.tracked.set(s.name, t);
     }
     t.state.stack = s.stack;
     t.state.replicas = s.replicas;
     return t;
+  }
+
+  /**
+   * Reads the service's memory from the store once per lease taken. When the store cannot be
+   * read the service waits for the next evaluation: deciding without the memory could scale
+   * again right after the previous holder did.
+   */
+  private async load(t: Tracked): Promise<boolean> {
+    if (t.loaded || !this.o.memory) return true;
+    const r = await this.o.memory.load(t.state.service);
+    if (!r.ok) {
+      if (t.lastError !== r.error) this.o.log.warn({ service: t.state.service, err: r.error }, "autoscale memory cannot be read: service not evaluated until it can");
+      t.lastError = r.error;
+      return false;
+    }
+    t.memory = r.memory ?? emptyMemory();
+    t.loaded = true;
+    return true;
+  }
+
+  private async save(t: Tracked): Promise<void> {
+    if (!this.o.memory) return;
+    try {
+      await this.o.memory.save(t.state.service, t.memory);
+    } catch (err) {
+      this.o.log.warn({ service: t.state.service, err: (err as Error).message }, "autoscale memory not saved: a collector taking over now would not see the latest decision");
+    }
   }
 
   private async evaluateService(s: AutoscaleService, result: NonNullable<ReturnType<typeof policyFor>>, t: Tracked, now: number, signal: AbortSignal): Promise<void> {
@@ -221,12 +266,14 @@ export class Autoscaler {
       } else {
         decision = { ...decision, reason: r.reason === "update_in_progress" ? "update_in_progress" : "failed", direction: decision.direction, message: r.message };
         inputs.attempts = r.attempts;
+        inputs.wanted = decision.desired;
       }
     }
     t.state.desired = decision.desired;
     t.state.cooldownUpUntil = t.memory.lastScaleUp !== undefined ? t.memory.lastScaleUp + policy.cooldownUpMs : undefined;
     t.state.cooldownDownUntil = t.memory.lastScaleDown !== undefined ? t.memory.lastScaleDown + policy.cooldownDownMs : undefined;
     t.state.stabilizationFloor = t.memory.recommendations.length > 0 ? Math.max(...t.memory.recommendations.map((r) => r.replicas)) : undefined;
+    await this.save(t);
     if (decision.reason === "scaled" || decision.reason === "failed") {
       this.o.log.info({ service: s.name, from: decision.current, to: decision.desired, reason: decision.reason, inputs }, decision.message);
     }

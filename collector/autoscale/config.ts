@@ -74,6 +74,17 @@ export const AutoscaleSectionSchema = z
     leaseTtl: duration(3_000, 600_000, "30s").default("30s"),
     /** The JetStream KV bucket holding the lease. */
     leaseBucket: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("vigie_autoscale"),
+    /**
+     * The JetStream KV bucket holding each service's last scales and stabilization window, so the
+     * collector that takes the lease next (after a failover or a restart) honours them.
+     */
+    memoryBucket: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).default("vigie_autoscale_memory"),
+    /**
+     * Which scale events go to the alert receivers, through the alert routing (as alerts named
+     * `VigieAutoscale`): `off`; `scaled` (default), the scalings done; `actions`, also failed
+     * attempts and dry-run decisions. Holds (cooldown, tolerance, …) never do: the trail has them.
+     */
+    notify: z.enum(["off", "scaled", "actions"]).default("scaled"),
     /** Decisions kept in memory (the full trail is in SQLite). Default 1000. */
     eventsInMemory: z.coerce.number().int().min(10).max(100_000).default(1000),
     /** Decisions kept on disk. Default 100,000. */

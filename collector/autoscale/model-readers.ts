@@ -1,10 +1,11 @@
 import type Docker from "dockerode";
+import type { CheckRecord } from "../checks/state.js";
 import type { ClusterModel, ContainerView } from "../model/index.js";
 import { DockerServiceReader } from "./docker-services.js";
 import type { AutoscaleService, Clock, MetricReader, ServiceReader, TaskValue } from "./ports.js";
 
 /** What the metric reader asks of the collector's model. */
-export type ModelQueries = Pick<ClusterModel, "containers" | "nodeStatus">;
+export type ModelQueries = Pick<ClusterModel, "containers" | "nodeStatus" | "checks">;
 
 /**
  * Past these a reported number is no measurement (a broken or hostile agent): the task reads as
@@ -12,6 +13,12 @@ export type ModelQueries = Pick<ClusterModel, "containers" | "nodeStatus">;
  */
 const MAX_CORES = 1024;
 const MAX_BYTES = 2 ** 50;
+const MAX_CHECK_VALUE = 1e15;
+/**
+ * A check's numbers count while they are at most this many of its intervals old (plus a few
+ * seconds of delivery): one run that timed out keeps the last numbers, a check gone quiet does not.
+ */
+const CHECK_VALUE_INTERVALS = 3;
 /** The model's containers are indexed at most once per this: one evaluation reads many services at once. */
 const INDEX_TTL_MS = 1000;
 
@@ -25,6 +32,7 @@ const INDEX_TTL_MS = 1000;
  */
 export class ModelMetricReader implements MetricReader {
   private index: { at: number; byService: Map<string, ContainerView[]> } | undefined;
+  private checkIndex: { at: number; byContainer: Map<string, CheckRecord[]> } | undefined;
 
   constructor(
     private readonly model: ModelQueries,
@@ -40,12 +48,27 @@ export class ModelMetricReader implements MetricReader {
   }
 
   /**
-   * Agents send a check's verdict, timings and health components, not its response body, so the
-   * model has no number at a path of it. Rejecting (rather than answering "no value") puts the
-   * reason in the decision the autoscaler records: held, missing metrics, and why.
+   * The number at `path` of the latest status body of each task's check, as its agent extracted
+   * it (`CheckResult.values`): the check runs on the task's container (`container.id` in its
+   * resource) on the task's node. A task reads as without a value when it has no such check,
+   * the body had no number there, or the numbers are older than three of the check's intervals;
+   * with several checks on one container, the newest number wins. A negative number is no load
+   * to scale on (the task reads as without a value).
    */
-  async checkValue(_service: AutoscaleService, path: string): Promise<TaskValue[]> {
-    throw new Error(`check:${path} cannot be read: the collector's model keeps each status check's verdict, not its response body`);
+  async checkValue(service: AutoscaleService, path: string): Promise<TaskValue[]> {
+    const now = this.now();
+    const checks = this.checksByContainer(now);
+    return this.read(service, (c) => {
+      let best: { time: number; value: number } | undefined;
+      for (const rec of checks.get(c.id) ?? []) {
+        const v = rec.values;
+        if (rec.node.id !== c.nodeId || !v || now - v.receivedAt > CHECK_VALUE_INTERVALS * rec.last.check.intervalSeconds * 1000 + 5000) continue;
+        if (!Object.prototype.hasOwnProperty.call(v.values, path)) continue;
+        const value = v.values[path] as number;
+        if (!best || v.time > best.time) best = { time: v.time, value };
+      }
+      return best?.value ?? null;
+    }, MAX_CHECK_VALUE);
   }
 
   private read(service: AutoscaleService, pick: (c: ContainerView) => number | null, max: number): TaskValue[] {
@@ -69,6 +92,22 @@ export class ModelMetricReader implements MetricReader {
       const v = pick(c);
       return { taskId: t.id, value: v !== null && Number.isFinite(v) && v >= 0 && v <= max ? v : undefined };
     });
+  }
+
+  /** The model's checks by the container they run on, indexed at most once per INDEX_TTL_MS. */
+  private checksByContainer(now: number): Map<string, CheckRecord[]> {
+    if (!this.checkIndex || now - this.checkIndex.at >= INDEX_TTL_MS || now < this.checkIndex.at) {
+      const byContainer = new Map<string, CheckRecord[]>();
+      for (const rec of this.model.checks.list()) {
+        const id = rec.last.resource["container.id"];
+        if (typeof id !== "string" || !rec.values) continue;
+        const list = byContainer.get(id);
+        if (list) list.push(rec);
+        else byContainer.set(id, [rec]);
+      }
+      this.checkIndex = { at: now, byContainer };
+    }
+    return this.checkIndex.byContainer;
   }
 
   private containersOf(service: string, now: number): ContainerView[] {

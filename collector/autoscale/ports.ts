@@ -1,9 +1,11 @@
+import type { ScaleMemory } from "./decide.js";
+
 /**
  * What the autoscaler needs from the rest of the collector and from the world, as small
  * interfaces. The decision core (`hpa.ts`, `decide.ts`) sees none of them; the loop
  * (`autoscaler.ts`) is handed one implementation of each. The collector's model provides the
  * readers; Docker, NATS JetStream and the clock provide the rest (`actuator.ts`,
- * `queue.ts`, `lease.ts`).
+ * `queue.ts`, `lease.ts`, `memory-store.ts`).
  */
 
 /** Swarm's update states during which Vigie never changes a service (its own update would start a new one). */
@@ -95,6 +97,22 @@ export interface Lease {
   release(): Promise<void>;
   /** Who holds it, as last seen. */
   readonly holder: string | undefined;
+}
+
+/** What reading a service's memory gave: none stored yet is `memory: undefined`. */
+export type MemoryLoad = { ok: true; memory: ScaleMemory | undefined } | { ok: false; error: string };
+
+/**
+ * Where the autoscaler keeps what it remembers of each service (last scales, the stabilization
+ * window's recommendations), so the next holder of the lease honours them.
+ */
+export interface MemoryStore {
+  /** Never throws: a failed read is a value. */
+  load(service: string): Promise<MemoryLoad>;
+  /** May throw; the autoscaler logs it and writes again after the next evaluation. */
+  save(service: string, memory: ScaleMemory): Promise<void>;
+  /** Forgets any cache of what it wrote (the lease was lost: someone else may have written since). */
+  reset?(): void;
 }
 
 /** Milliseconds since the epoch. */

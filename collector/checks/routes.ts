@@ -43,6 +43,8 @@ const CHECK_VIEW = {
     failedCondition: { type: ["string", "null"] },
     conditions: { type: "array", items: OBJ },
     health: { ...OBJ, type: ["object", "null"] },
+    values: { ...OBJ, type: ["object", "null"], description: "Numbers of the latest JSON body that had any, by path (what check:<path> autoscaling reads)" },
+    valuesAt: { type: ["string", "null"], format: "date-time" },
     recent: { type: "array", items: OBJ },
   },
 } as const;
@@ -117,6 +119,8 @@ function view(rec: CheckRecord, stale: boolean, recent: number) {
     failedCondition: r.failedCondition ?? null,
     conditions: r.conditions ?? [],
     health: r.health ?? null,
+    values: rec.values?.values ?? null,
+    valuesAt: rec.values ? isoTime(rec.values.time) : null,
     recent: rec.recent.slice(0, recent).map(run),
   };
 }

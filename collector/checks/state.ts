@@ -9,6 +9,12 @@ export interface CheckRecord {
   recent: CheckResult[];
   /** When the latest result reached the collector, Unix ms. */
   receivedAt: number;
+  /**
+   * The numbers of the latest body that had any (`CheckResult.values`), with when that result
+   * ran and reached the collector: a run that timed out keeps the previous numbers, which their
+   * readers judge by age.
+   */
+  values?: { values: Readonly<Record<string, number>>; time: number; receivedAt: number };
 }
 
 /** A check whose state (after thresholds) is not the one it had, or a check seen for the first time. */
@@ -77,7 +83,8 @@ export class ChecksState implements CheckSource {
         }
         this.perNode.set(node.id, n + 1);
       }
-      this.checks.set(k, { node, last: r, recent: insertByTime(prev?.recent ?? [], r, this.keep), receivedAt });
+      const values = r.values ? { values: r.values, time: r.time, receivedAt } : prev?.values;
+      this.checks.set(k, { node, last: r, recent: insertByTime(prev?.recent ?? [], r, this.keep), receivedAt, ...(values ? { values } : {}) });
       if (prev?.last.state !== r.state) transitions.push({ node, from: prev?.last.state, to: r.state, result: r });
     }
     if (env.payload.active) {

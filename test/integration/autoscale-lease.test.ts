@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AuditTrail } from "../../collector/autoscale/audit.js";
 import { Autoscaler } from "../../collector/autoscale/autoscaler.js";
 import { KvLease } from "../../collector/autoscale/lease.js";
+import { KvMemoryStore } from "../../collector/autoscale/memory-store.js";
 import type { ActuationResult, AutoscaleService } from "../../collector/autoscale/ports.js";
 import { JetStreamQueueReader } from "../../collector/autoscale/queue.js";
 import { uniqueName } from "../support/docker.js";
@@ -116,5 +117,80 @@ describe("autoscaler lease (JetStream KV)", () => {
     await b.autoscaler.stop();
     await b.lease.stop();
     await a.lease.stop();
+  });
+
+  it("a restarted autoscaler honours the cooldown and stabilization window its predecessor left in KV", async () => {
+    const stream = uniqueName("tasks").replace(/-/g, "_").toUpperCase();
+    const bucket = uniqueName("vigie_autoscale_lease").replace(/-/g, "_");
+    const jsm = await jetstreamManager(producer);
+    await jsm.streams.add({ name: stream, subjects: [`${stream}.>`] });
+    await jsm.consumers.add(stream, { durable_name: "workers", ack_policy: AckPolicy.Explicit });
+    const world: AutoscaleService = {
+      id: "svc-2",
+      name: "worker",
+      labels: { "vigie.autoscale.enabled": "true", "vigie.autoscale.max": "10", "vigie.autoscale.metric": `nats:${stream}/workers`, "vigie.autoscale.target": "10", "vigie.autoscale.cooldown.up": "1h", "vigie.autoscale.cooldown.down": "0s", "vigie.autoscale.stabilization": "1h" },
+      version: 1,
+      mode: "replicated",
+      replicas: 1,
+      updateState: "none",
+      tasks: [],
+    };
+    const actions: { by: string; to: number }[] = [];
+    const start = (name: string, nc: NatsConnection) => {
+      const lease = new KvLease(nc, { bucket: `${bucket}_lease`, holderId: name, ttlMs: TTL, log: testLog, now: Date.now });
+      const audit = new AuditTrail();
+      const autoscaler = new Autoscaler({
+        services: { services: async () => [{ ...world, tasks: [] }] },
+        metrics: { cpuCores: async () => [], memoryBytes: async () => [], checkValue: async () => [] },
+        queues: new JetStreamQueueReader(jsm),
+        actuator: {
+          async scale(_id, replicas): Promise<ActuationResult> {
+            const from = world.replicas ?? 0;
+            actions.push({ by: name, to: replicas });
+            world.replicas = replicas;
+            world.version++;
+            return { ok: true, from, to: replicas, version: world.version, attempts: 1, dryRun: false };
+          },
+        },
+        lease,
+        memory: new KvMemoryStore(nc, { bucket: `${bucket}_memory`, log: testLog, now: Date.now }),
+        audit,
+        intervalMs: 250,
+        log: testLog,
+        now: Date.now,
+      });
+      lease.start();
+      autoscaler.start();
+      return {
+        audit,
+        async stop() {
+          await autoscaler.stop();
+          await lease.stop();
+        },
+      };
+    };
+
+    const js = jetstream(producer);
+    for (let i = 0; i < 45; i++) await js.publish(`${stream}.job`, "x");
+    const first = start("collector-a", ncB);
+    await waitFor("the first instance scales the worker to 5", () => world.replicas === 5, 10_000);
+    await first.stop();
+
+    // Restarted (a new instance, its memory only in KV), with twice the backlog: the hour-long cooldown holds.
+    for (let i = 0; i < 45; i++) await js.publish(`${stream}.job`, "x");
+    const restarted = Date.now();
+    const second = start("collector-a", ncB);
+    const held = await waitFor("a scale-up held by the cooldown", () => second.audit.list({ reason: "cooldown" })[0], 10_000);
+    console.log(`restarted autoscaler held by its predecessor's cooldown ${held.time - restarted} ms after it started`);
+    expect(held.message).toMatch(/would scale up to 9; last scale-up \d+ s ago, cooldown 3600 s/);
+
+    // The backlog drained: the window still holds the predecessor's recommendation of 5, so no scale-down either.
+    await jsm.streams.purge(stream);
+    const drained = Date.now();
+    await waitFor("a scale-down held by stabilization", () => second.audit.list({ reason: "stabilization", since: drained })[0], 10_000);
+    await new Promise((r) => setTimeout(r, 1_000));
+    expect(actions).toEqual([{ by: "collector-a", to: 5 }]);
+    expect(world.replicas).toBe(5);
+    await second.stop();
   });
 });

@@ -7,7 +7,7 @@ import type { ActuationResult, AutoscaleService } from "../../collector/autoscal
 import { openModel, type ClusterModel } from "../../collector/model/index.js";
 import type { ResourceMetrics } from "../../protocol/index.js";
 import { testLog } from "../support/log.js";
-import { container, metricsEnv, T0 } from "../support/model-envelopes.js";
+import { checkResult, container, metricsEnv, statusEnv, T0 } from "../support/model-envelopes.js";
 
 /** A container of `shop_web` (or `service`) running Swarm task `taskId`. */
 function task(name: string, cpuSeconds: number, taskId: string | undefined, extra: { state?: string; health?: string; service?: string; workingSet?: number } = {}): ResourceMetrics {
@@ -83,10 +83,63 @@ describe("autoscaler readers over the collector's model", () => {
     expect((await reader.cpuCores(svc)).map((v) => v.value)).toEqual([undefined, undefined, 0.5, 0.5]);
   });
 
-  it("says why a check:<path> metric cannot be read from the model", async () => {
-    model = openModel({ now: () => T0 });
-    const reader = new ModelMetricReader(model, () => T0);
-    await expect(reader.checkValue(service([{ id: "t1" }]), "queue.depth")).rejects.toThrow(/check:queue\.depth cannot be read: .*not its response body/);
+  it("reads check:<path> per task from the numbers of its container's last status body, judged by their age", async () => {
+    let now = T0 + 10_000;
+    model = openModel({ now: () => now });
+    feed("n1", (cpu) => [task("shop_web.1.a", cpu, "t1"), task("shop_web.3.c", cpu, "t3")]);
+    feed("n2", (cpu) => [task("shop_web.2.b", cpu, "t2")]);
+    const on = (container: string, time: number, values?: Record<string, number>) =>
+      checkResult(`container/${container}`, time, { resource: { "container.id": `id-${container}`, "service.name": "web", "service.namespace": "shop" }, ...(values ? { values } : {}) });
+    model.apply(statusEnv("n1", now, [on("shop_web.1.a", now, { "queue.depth": 30, "workers[0].load": 0.5 })]), now);
+    model.apply(statusEnv("n2", now, [on("shop_web.2.b", now, { "queue.depth": 10 })]), now);
+    // A check naming t3's container, but sent by another node: not the task's check.
+    model.apply(statusEnv("n2", now, [on("shop_web.3.c", now, { "queue.depth": 99 })]), now);
+    const reader = new ModelMetricReader(model, () => now);
+    const svc = service([{ id: "t1" }, { id: "t2" }, { id: "t3" }, { id: "t4-no-container" }]);
+    expect(await reader.checkValue(svc, "queue.depth")).toEqual([
+      { taskId: "t1", value: 30 },
+      { taskId: "t2", value: 10 },
+      { taskId: "t3", value: undefined },
+      { taskId: "t4-no-container", value: undefined },
+    ]);
+    expect((await reader.checkValue(svc, "workers[0].load")).map((v) => v.value)).toEqual([0.5, undefined, undefined, undefined]);
+    expect((await reader.checkValue(svc, "queue")).map((v) => v.value)).toEqual([undefined, undefined, undefined, undefined]);
+
+    // A run without numbers (it timed out) keeps the last ones; a negative number is no load.
+    now += 5_000;
+    model.apply(metricsEnv("n1", now, [task("shop_web.1.a", 20, "t1"), task("shop_web.3.c", 20, "t3")]), now);
+    model.apply(statusEnv("n1", now, [on("shop_web.1.a", now)]), now);
+    model.apply(statusEnv("n2", now, [on("shop_web.2.b", now, { "queue.depth": -4 })]), now);
+    expect((await reader.checkValue(svc, "queue.depth")).map((v) => v.value)).toEqual([30, undefined, undefined, undefined]);
+
+    // Numbers older than three of the check's intervals (10 s) no longer speak for the task.
+    now += 36_000;
+    model.apply(metricsEnv("n1", now, [task("shop_web.1.a", 20, "t1"), task("shop_web.3.c", 20, "t3")]), now);
+    model.apply(statusEnv("n1", now, [on("shop_web.1.a", now)]), now);
+    expect((await reader.checkValue(svc, "queue.depth")).map((v) => v.value)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
+  it("feeds the autoscaler a check's number: over its target per task, the service is scaled up", async () => {
+    const now = T0 + 10_000;
+    model = openModel({ now: () => now });
+    feed("n1", (cpu) => [task("shop_web.1.a", cpu, "t1"), task("shop_web.2.b", cpu, "t2")]);
+    const on = (container: string, depth: number) => checkResult(`container/${container}`, now, { resource: { "container.id": `id-${container}` }, values: { "queue.depth": depth } });
+    model.apply(statusEnv("n1", now, [on("shop_web.1.a", 30), on("shop_web.2.b", 10)]), now);
+    const svc = service([{ id: "t1" }, { id: "t2" }], { labels: { "vigie.autoscale.enabled": "true", "vigie.autoscale.max": "10", "vigie.autoscale.metric": "check:queue.depth", "vigie.autoscale.target": "10" } });
+    const calls: number[] = [];
+    const audit = new AuditTrail();
+    const autoscaler = new Autoscaler({
+      services: { services: async () => [svc] },
+      metrics: new ModelMetricReader(model, () => now),
+      actuator: { scale: async (_id, replicas): Promise<ActuationResult> => (calls.push(replicas), { ok: true, from: 2, to: replicas, version: 7, attempts: 1, dryRun: false }) },
+      audit,
+      log: testLog,
+      now: () => now,
+    });
+    await autoscaler.tick();
+    // Mean 20 against 10 per task: twice the target, 2 → 4.
+    expect(calls).toEqual([4]);
+    expect(audit.last("shop_web")).toMatchObject({ reason: "scaled", from: 2, to: 4, inputs: { metric: "check:queue.depth", values: [30, 10], observed: 20 } });
   });
 
   it("feeds the autoscaler: a service over its CPU target is scaled up on the model's numbers, and the record says what they were", async () => {
