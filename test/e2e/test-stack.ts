@@ -172,11 +172,20 @@ export function testStack(o: TestStackOptions): Record<string, unknown> {
   };
 }
 
+export interface Leftovers {
+  containers: string[];
+  services: string[];
+  networks: string[];
+  volumes: string[];
+  secrets: string[];
+  configs: string[];
+}
+
 /**
  * What a stack leaves on the engine, by kind: what carries its namespace label, and (volumes,
  * secrets, configs, which outlive services) what is named after it.
  */
-export async function stackLeftovers(docker: Docker, stack: string): Promise<Record<string, string[]>> {
+export async function stackLeftovers(docker: Docker, stack: string): Promise<Leftovers> {
   const filters = { label: [`com.docker.stack.namespace=${stack}`] };
   const ours = (name: string | undefined, labels: Record<string, string> | undefined) => labels?.["com.docker.stack.namespace"] === stack || (name?.startsWith(`${stack}_`) ?? false);
   type Named = { Spec?: { Name?: string; Labels?: Record<string, string> } };
@@ -194,7 +203,7 @@ export async function stackLeftovers(docker: Docker, stack: string): Promise<Rec
     services: services.map((s) => s.Spec?.Name ?? "?"),
     networks: networks.map((n) => n.Name),
     volumes: (volumes.Volumes ?? []).filter((v) => ours(v.Name, v.Labels ?? undefined)).map((v) => v.Name),
-    secrets: named(secrets as Named[]),
-    configs: named(configs as Named[]),
+    secrets: named(secrets),
+    configs: named(configs),
   };
 }
