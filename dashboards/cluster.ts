@@ -12,7 +12,8 @@ export function clusterOverview(): DashboardBuilder {
     .withPanel(stat("Manager quorum", { expr: F.swarmQuorumOk }, { steps: greenFrom(1), description: "1 when a majority of managers is reachable." }))
     .withPanel(stat("Managers reachable", [{ expr: F.swarmManagersReachable, legend: "reachable" }, { expr: F.swarmManagers, legend: "managers" }]))
     .withPanel(stat("Services short of replicas", { expr: `count(${F.swarmServiceReplicasDesired} - ${F.swarmServiceReplicasRunning} > 0)` }, { steps: redFrom(1), noValue: "0" }))
-    .withPanel(stat("Firing alerts", { expr: `count(${F.alerts}{state="firing"} == 1)` }, { steps: redFrom(1), noValue: "0" }))
+    // vigie_alerts counts a rule's alerts in one sample (per rule, state and severity): summed, not counted.
+    .withPanel(stat("Firing alerts", { expr: `sum(${F.alerts}{state="firing"})` }, { steps: redFrom(1), noValue: "0" }))
     .withPanel(table("Nodes by hostname", { expr: `max by (node, status) (${status} == 1)` }, { span: 12, description: "Every node the collector knows, with its status (up, stale, down)." }))
     .withPanel(table("Services under their desired replicas", { expr: `${F.swarmServiceReplicasDesired} - ${F.swarmServiceReplicasRunning} > 0` }, { span: 12, description: "Replicas missing (desired minus running)." }))
     .withRow(new RowBuilder("Resources per node"))
@@ -20,5 +21,5 @@ export function clusterOverview(): DashboardBuilder {
     .withPanel(timeseries("Memory used", [{ expr: `100 * (1 - max by (node) (${N.memAvailable}) / max by (node) (${N.memTotal}))`, legend: "{{node}}" }], { span: 8, unit: "percent", min: 0, max: 100 }))
     .withPanel(timeseries("Fullest filesystem", [{ expr: `100 * max by (node) (1 - ${N.fsAvail} / ${N.fsSize})`, legend: "{{node}}" }], { span: 8, unit: "percent", min: 0, max: 100 }))
     .withRow(new RowBuilder("Alerts"))
-    .withPanel(table("Firing alerts by name", { expr: `${F.alerts}{state="firing"} == 1` }, { span: 24, noValue: "none" }));
+    .withPanel(table("Firing alerts by name", { expr: `sum by (alertname, severity) (${F.alerts}{state="firing"}) > 0` }, { span: 24, noValue: "none", description: "Firing alerts of each rule (the collector's API lists them one by one: /api/v1/alerts)." }));
 }

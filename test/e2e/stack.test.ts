@@ -1,119 +1,44 @@
 // Vigie deployed as a Swarm stack on the real one-node swarm, from the image scripts/build-image.sh
-// builds: the agent (global) and the collector (on a manager) find each other through NATS and
-// report this machine under its Swarm identity, with the host's own numbers read through /host.
+// builds, and seen as an operator sees it: through the collector's API (with a token from the
+// stack's secret) and its /metrics. The agent (global) and the collector (on a manager) find each
+// other through NATS and report this machine under its Swarm identity; beside them, applications
+// of the operator's: a labelled service whose check is reported and whose logs are searchable, a
+// crash-looping one whose alert reaches the webhook of the collector's configuration file, and
+// one opted in to autoscaling that is scaled up.
 //
-// Slow: the image is built first (tsc + docker build: about 1–2 minutes here, seconds when
-// nothing changed), then the stack converges in about 20 seconds. Test traffic stays on loopback:
-// the test stack runs on the host network, binding 127.0.0.1 ports, and NATS runs on the host.
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+// Slow: the image is built first (tsc + docker build: 6–15 minutes on a loaded machine, less when
+// nothing changed), then the stack converges in about 20 seconds and the checks, logs, alert and
+// scaling follow within a minute (1-second intervals, no cooldown, in the stack's test
+// configuration). Test traffic stays on loopback: the test stack runs on the host network,
+// binding 127.0.0.1 ports; NATS and the webhook receiver run on the host.
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync, statfsSync, writeFileSync } from "node:fs";
+import { createServer, type Server } from "node:http";
 import os from "node:os";
 import path from "node:path";
-import { promisify } from "node:util";
 import type Docker from "dockerode";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parse as parseYaml, stringify as toYaml } from "yaml";
-import { loadConfig } from "../../cli/config/load.js";
+import { stringify as toYaml } from "yaml";
+import type { WebhookPayload } from "../../collector/notify/receiver.js";
 import { ensureDocker, uniqueName } from "../support/docker.js";
 import { startNats, type NatsServer } from "../support/nats.js";
 import { freePort } from "../support/ports.js";
 import { waitFor } from "../support/wait.js";
+import { AUTOSCALE_LABELS, ROOT, sh, stackLeftovers, testStack } from "./test-stack.js";
 
-const run = promisify(execFile);
-const ROOT = path.resolve(import.meta.dirname, "../..");
-const STACK_FILE = path.join(ROOT, "deploy/stack.yml");
+const BUILD_TIMEOUT_MS = 20 * 60_000;
 
-async function sh(cmd: string, args: string[], options: { env?: NodeJS.ProcessEnv; timeout?: number } = {}): Promise<string> {
-  try {
-    const { stdout } = await run(cmd, args, { cwd: ROOT, env: options.env ?? process.env, timeout: options.timeout ?? 60_000, maxBuffer: 16 * 1024 * 1024 });
-    return stdout;
-  } catch (err) {
-    const e = err as { stdout?: string; stderr?: string; message: string };
-    throw new Error(`${cmd} ${args.join(" ")} failed: ${e.message}\n${e.stdout ?? ""}${e.stderr ?? ""}`);
-  }
+/** The value of the first sample of `name` carrying every one of `labels`, in an exposition. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) && Object.entries(labels).every(([k, v]) => l.includes(`${k}="${v}"`)));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
 }
-
-/**
- * Whether the host's / is a shared or slave mount, as systemd makes it. The production stack
- * binds / with `rslave`, which the engine refuses on a host whose / is private (this machine has
- * no init system): there the test stack binds it without propagation.
- */
-function rootPropagates(): boolean {
-  const root = readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => l.split(" "))
-    .find((f) => f[4] === "/");
-  const optional = root ? root.slice(6, root.indexOf("-")) : [];
-  return optional.some((o) => o.startsWith("shared:") || o.startsWith("master:"));
-}
-
-interface ComposeService {
-  image: string;
-  command?: string[];
-  user?: string;
-  environment?: Record<string, string>;
-  volumes?: { type: string; source: string; target: string; read_only?: boolean; bind?: { propagation?: string } }[];
-  deploy?: { mode?: string; replicas?: number; placement?: { constraints?: string[] }; resources?: { limits?: Record<string, string> } };
-  ports?: { target: number; published: number }[];
-}
-
-describe("deploy/stack.yml", () => {
-  it("is a valid stack file: global agent with the host mounted read-only, collector on a manager, images overridable", async () => {
-    const out = await sh("docker", ["stack", "config", "-c", STACK_FILE], { env: { ...process.env, VIGIE_IMAGE: "registry.example/vigie:1.2.3" } });
-    const stack = parseYaml(out) as { services: Record<string, ComposeService> };
-    expect(Object.keys(stack.services).sort()).toEqual(["agent", "alertmanager", "collector", "grafana", "nats", "prometheus"]);
-    const { agent, collector, nats } = stack.services;
-
-    expect(agent!.image).toBe("registry.example/vigie:1.2.3");
-    expect(agent!.command).toEqual(["agent"]);
-    expect(agent!.deploy?.mode).toBe("global");
-    expect(agent!.deploy?.resources?.limits?.memory).toBeDefined();
-    expect(agent!.environment).toMatchObject({ VIGIE_NODE_ID: "{{.Node.ID}}", VIGIE_HOSTNAME: "{{.Node.Hostname}}", VIGIE_AGENT_HOST_ROOT: "/host" });
-    const mounts = Object.fromEntries(agent!.volumes!.map((v) => [v.target, v]));
-    expect(mounts["/var/run/docker.sock"]).toMatchObject({ source: "/var/run/docker.sock", read_only: true });
-    expect(mounts["/host/proc"]).toMatchObject({ source: "/proc", read_only: true });
-    expect(mounts["/host/sys"]).toMatchObject({ source: "/sys", read_only: true });
-    expect(mounts["/host"]).toMatchObject({ source: "/", read_only: true, bind: { propagation: "rslave" } });
-
-    expect(collector!.command).toEqual(["collector"]);
-    expect(collector!.deploy?.placement?.constraints).toContain("node.role == manager");
-    expect(collector!.volumes!.map((v) => v.target)).toContain("/var/run/docker.sock");
-    expect(collector!.ports).toEqual([expect.objectContaining({ target: 9480, published: 9480 })]);
-    expect(nats!.image).toBe("nats:2.10-alpine");
-    // NATS starts through a shell that exports its passwords from the secrets first.
-    expect(nats!.command?.join(" ")).toMatch(/exec nats-server -c \S+ --jetstream/);
-  });
-
-  it("sets only configuration keys Vigie knows, with valid values, in the agent and the collector", async () => {
-    const out = await sh("docker", ["stack", "config", "-c", STACK_FILE]);
-    const stack = parseYaml(out) as { services: Record<string, ComposeService> };
-    for (const name of ["agent", "collector"]) {
-      // The node templates are filled in by Swarm; give them values of the same shape.
-      const env = Object.fromEntries(
-        Object.entries(stack.services[name]!.environment ?? {}).map(([k, v]) => [k, v.replace("{{.Node.ID}}", "quu3t0lwju7c4p925009mx5hv").replace("{{.Node.Hostname}}", "node-1")]),
-      );
-      const config = loadConfig({ env: { ...env, VIGIE_DATA_DIR: "/var/lib/vigie" } });
-      expect(config.nats.url).toBe("nats://nats:4222");
-      expect(config.nats).toMatchObject({ user: name, passwordFile: `/run/secrets/vigie_nats_${name}_password` });
-      if (name === "agent") expect(config.agent).toMatchObject({ hostRoot: "/host", listen: "0.0.0.0:9481" });
-      else expect(config.api).toMatchObject({ listen: "0.0.0.0:9480", tokensFile: "/run/secrets/vigie_api_tokens" });
-    }
-  });
-
-  it("ships a Prometheus configuration promtool accepts", async () => {
-    const out = await sh("promtool", ["check", "config", path.join(ROOT, "deploy/prometheus/prometheus.yml")]);
-    expect(out).toContain("SUCCESS");
-  });
-
-  it("ships an Alertmanager configuration amtool accepts", async () => {
-    const out = await sh("amtool", ["check-config", path.join(ROOT, "deploy/alertmanager/alertmanager.yml")]);
-    expect(out).toContain("SUCCESS");
-  });
-});
 
 describe("the stack on a one-node swarm", () => {
   let docker: Docker;
   let nats: NatsServer | undefined;
+  let hookServer: Server | undefined;
+  const hooks: WebhookPayload[] = [];
   const stackName = uniqueName("stack");
   const workDir = mkdtempSync(path.join(os.tmpdir(), "vigie-stack-"));
   let image = "";
@@ -121,33 +46,50 @@ describe("the stack on a one-node swarm", () => {
 
   beforeAll(async () => {
     docker = await ensureDocker({ images: ["busybox", "node-base"] });
-    image = (await sh("bash", [path.join(ROOT, "scripts/build-image.sh")], { timeout: 280_000 })).trim();
+    image = (await sh("bash", [path.join(ROOT, "scripts/build-image.sh")], { timeout: BUILD_TIMEOUT_MS })).trim();
     nats = await startNats();
-  }, 300_000);
+    // The operator's webhook: what the collector's configuration file names as the receiver.
+    hookServer = createServer((req, res) => {
+      let body = "";
+      req.on("data", (c: Buffer) => (body += c.toString()));
+      req.on("end", () => {
+        hooks.push(JSON.parse(body) as WebhookPayload);
+        res.writeHead(200).end("ok");
+      });
+    });
+    await new Promise<void>((r) => hookServer!.listen(0, "127.0.0.1", r));
+  }, BUILD_TIMEOUT_MS + 60_000);
 
   afterAll(async () => {
     if (deployed) await removeStack().catch(() => undefined);
     await nats?.dispose();
+    await new Promise<void>((r) => (hookServer ? hookServer.close(() => r()) : r()));
     rmSync(workDir, { recursive: true, force: true });
-  }, 120_000);
+  }, 180_000);
 
   async function stackContainers(): Promise<Docker.ContainerInfo[]> {
     return docker.listContainers({ all: true, filters: { label: [`com.docker.stack.namespace=${stackName}`] } });
   }
 
+  /** `docker stack rm`, then the named volumes, which it keeps (they hold data). */
   async function removeStack(): Promise<void> {
     await sh("docker", ["stack", "rm", stackName]);
-    await waitFor("the stack's containers to go", async () => (await stackContainers()).length === 0, 60_000, 250);
-  }
-
-  /** What to print when the stack does not converge: its tasks and their logs. */
-  async function diagnosis(): Promise<string> {
-    const parts = await Promise.all([
-      sh("docker", ["stack", "ps", "--no-trunc", stackName]).catch((e: Error) => e.message),
-      sh("docker", ["service", "logs", "--tail", "30", `${stackName}_agent`]).catch((e: Error) => e.message),
-      sh("docker", ["service", "logs", "--tail", "30", `${stackName}_collector`]).catch((e: Error) => e.message),
-    ]);
-    return parts.join("\n");
+    await waitFor("the stack's containers to go", async () => (await stackContainers()).length === 0, 90_000, 250);
+    for (const name of (await stackLeftovers(docker, stackName)).volumes) {
+      await waitFor(
+        `volume ${name} removed`,
+        async () => {
+          try {
+            await docker.getVolume(name).remove();
+          } catch (err) {
+            if ((err as { statusCode?: number }).statusCode !== 404) throw err;
+          }
+          return true;
+        },
+        30_000,
+        500,
+      );
+    }
   }
 
   it("runs as its unprivileged user, and its health check follows a listen address set in a config file", async () => {
@@ -177,112 +119,201 @@ describe("the stack on a one-node swarm", () => {
     }
   });
 
-  it("reports this node with its Swarm id, hostname and the host's memory and root filesystem, then leaves nothing behind", async () => {
-    const [apiPort, agentPort] = [await freePort(), await freePort()];
-    const info = await docker.info();
-    const swarmNodeId = (info as { Swarm: { NodeID: string } }).Swarm.NodeID;
-    const swarmHostname = (info as { Name: string }).Name;
-    expect(swarmNodeId).toMatch(/^[a-z0-9]{25}$/);
+  describe("deployed, as an operator sees it", () => {
+    const token = randomBytes(24).toString("hex");
+    const marker = `e2e${randomBytes(6).toString("hex")}`;
+    let apiPort = 0;
+    let agentPort = 0;
+    let base = "";
+    let swarmNodeId = "";
+    let swarmHostname = "";
+    const web = () => `${stackName}_web`;
+    const crash = () => `${stackName}_crash`;
+    const scaled = () => `${stackName}_scaled`;
 
-    // The production stack's agent and collector, on the host network and pointed at the host's NATS.
-    const common = { image, user: "root", networks: ["hostnet"], healthcheck: { interval: "2s", timeout: "5s", retries: 3, start_period: "60s" } };
-    const socket = { type: "bind", source: "/var/run/docker.sock", target: "/var/run/docker.sock" };
-    const testStack = {
-      version: "3.8",
-      services: {
-        collector: {
-          ...common,
-          command: ["collector"],
-          environment: { VIGIE_NATS_URL: nats!.url, VIGIE_API_LISTEN: `127.0.0.1:${apiPort}`, VIGIE_INTERVAL: "1s" },
-          volumes: [socket],
-          deploy: { replicas: 1, placement: { constraints: ["node.role == manager"] }, restart_policy: { condition: "on-failure", max_attempts: 3 } },
-        },
-        agent: {
-          ...common,
-          command: ["agent"],
-          environment: {
-            VIGIE_NATS_URL: nats!.url,
-            VIGIE_AGENT_LISTEN: `127.0.0.1:${agentPort}`,
-            VIGIE_AGENT_HOST_ROOT: "/host",
-            VIGIE_NODE_ID: "{{.Node.ID}}",
-            VIGIE_HOSTNAME: "{{.Node.Hostname}}",
-            VIGIE_INTERVAL: "1s",
-          },
-          volumes: [
-            { ...socket, read_only: true },
-            { type: "bind", source: "/proc", target: "/host/proc", read_only: true },
-            { type: "bind", source: "/sys", target: "/host/sys", read_only: true },
-            { type: "bind", source: "/", target: "/host", read_only: true, ...(rootPropagates() ? { bind: { propagation: "rslave" } } : {}) },
-          ],
-          deploy: { mode: "global", resources: { limits: { cpus: "0.5", memory: "256M" } }, restart_policy: { condition: "on-failure", max_attempts: 3 } },
-        },
-      },
-      networks: { hostnet: { external: true, name: "host" } },
-    };
-    const file = path.join(workDir, "stack.yml");
-    writeFileSync(file, toYaml(testStack));
-
-    deployed = true;
-    await sh("docker", ["stack", "deploy", "--resolve-image", "never", "-c", file, stackName]);
-
-    const base = `http://127.0.0.1:${apiPort}`;
-    type NodeView = { id: string; hostname: string; memory: { totalBytes: number } | null };
-    let node: NodeView;
-    try {
-      node = await waitFor(
-        "this node in /api/v1/nodes, with its memory",
-        async () => {
-          const res = await fetch(`${base}/api/v1/nodes`).catch(() => undefined);
-          if (res?.status !== 200) return undefined;
-          const body = (await res.json()) as { nodes: NodeView[] };
-          return body.nodes.find((n) => n.id === swarmNodeId && n.memory);
-        },
-        120_000,
-        500,
-      );
-    } catch (err) {
-      throw new Error(`${(err as Error).message}\n${await diagnosis()}`);
+    /** GET an API route with the token of the stack's secret; undefined until it answers 200. */
+    async function api<T>(route: string): Promise<T | undefined> {
+      const res = await fetch(`${base}${route}`, { headers: { authorization: `Bearer ${token}` } }).catch(() => undefined);
+      return res?.status === 200 ? ((await res.json()) as T) : undefined;
     }
-    expect(node.hostname).toBe(swarmHostname);
-    expect(node.hostname).toBe(os.hostname());
-    // MemTotal of the host's /proc/meminfo, read through /host/proc.
-    expect(node.memory!.totalBytes).toBe(os.totalmem());
+    const metrics = async () => (await fetch(`${base}/metrics`)).text();
 
-    // The host's / (not the container's overlay) measured through /host: same size as statfs on the host.
-    const rootFs = statfsSync("/");
-    const rootSize = rootFs.blocks * rootFs.bsize;
-    const sizeLine = await waitFor("the host's / in the exposition", async () => {
-      const text = await (await fetch(`${base}/metrics`)).text();
-      return text.split("\n").find((l) => l.startsWith("node_filesystem_size_bytes{") && l.includes('mountpoint="/"') && l.includes(`node="${swarmHostname}"`));
-    });
-    expect(Number(sizeLine.split(" ").pop())).toBe(rootSize);
+    /** What to print when the stack does not converge: its tasks and their logs. */
+    async function diagnosis(): Promise<string> {
+      const parts = await Promise.all([
+        sh("docker", ["stack", "ps", "--no-trunc", stackName]).catch((e: Error) => e.message),
+        sh("docker", ["service", "logs", "--tail", "30", `${stackName}_agent`]).catch((e: Error) => e.message),
+        sh("docker", ["service", "logs", "--tail", "30", `${stackName}_collector`]).catch((e: Error) => e.message),
+      ]);
+      return parts.join("\n");
+    }
+    /** waitFor, with the stack's state in the error when it times out. */
+    async function expectSoon<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs = 120_000, everyMs = 500): Promise<T> {
+      try {
+        return await waitFor(what, probe, timeoutMs, everyMs);
+      } catch (err) {
+        throw new Error(`${(err as Error).message}\n${await diagnosis()}`);
+      }
+    }
 
-    // The agent read the engine through the socket: the stack's own collector is among the containers, with its Swarm labels.
-    const collectorContainer = await waitFor("the collector's container in /api/v1/containers", async () => {
-      const body = (await (await fetch(`${base}/api/v1/containers?stack=${stackName}`)).json()) as { containers: { service: string | null; stack: string | null; nodeId: string }[] };
-      return body.containers.find((c) => c.service === "collector");
-    });
-    expect(collectorContainer).toMatchObject({ stack: stackName, nodeId: swarmNodeId });
+    beforeAll(async () => {
+      [apiPort, agentPort] = [await freePort(), await freePort()];
+      const webPort = await freePort();
+      base = `http://127.0.0.1:${apiPort}`;
+      const info = (await docker.info()) as { Name: string; Swarm: { NodeID: string } };
+      [swarmNodeId, swarmHostname] = [info.Swarm.NodeID, info.Name];
 
-    // The image's health check finds each process's own /healthz (ports set by environment only).
-    const health = await waitFor(
-      "both task containers healthy",
-      async () => {
-        const states = await Promise.all((await stackContainers()).filter((c) => c.State === "running").map(async (c) => (await docker.getContainer(c.Id).inspect()).State.Health?.Status));
-        return states.length === 2 && states.every((s) => s === "healthy") ? states : undefined;
-      },
-      60_000,
-      500,
-    );
-    expect(health).toEqual(["healthy", "healthy"]);
-    // The identity came from the service's node templates (configuration), not a fallback.
-    const agentHealth = (await (await fetch(`http://127.0.0.1:${agentPort}/healthz`)).json()) as { node: unknown; nats: string };
-    expect(agentHealth).toMatchObject({ node: { nodeId: swarmNodeId, hostname: swarmHostname, source: "config" }, nats: "connected" });
+      // The collector's configuration file, where the production stack mounts deploy/collector/vigie.yml:
+      // the test's webhook as the receiver, and short intervals, waits and windows.
+      const hookUrl = `http://127.0.0.1:${(hookServer!.address() as { port: number }).port}/hook`;
+      const collectorConfigFile = path.join(workDir, "collector.yml");
+      writeFileSync(
+        collectorConfigFile,
+        toYaml({
+          alerts: {
+            evaluationInterval: "1s",
+            warmup: "2s",
+            receivers: [{ name: "hook", webhook: { url: hookUrl } }],
+            route: { receiver: "hook", groupWait: "1s", groupInterval: "1s", repeatInterval: "1h" },
+          },
+          autoscale: { interval: "2s", leaseTtl: "5s" },
+        }),
+      );
+      const tokensFile = path.join(workDir, "tokens.yml");
+      writeFileSync(tokensFile, toYaml({ tokens: [{ name: "e2e", token, scope: "admin" }] }));
+      const file = path.join(workDir, "stack.yml");
+      writeFileSync(file, toYaml(testStack({ image, natsUrl: nats!.url, apiPort, agentPort, webPort, collectorConfigFile, tokensFile, marker })));
 
-    await removeStack();
-    deployed = false;
-    expect(await stackContainers()).toEqual([]);
-    const services = await docker.listServices({ filters: { label: [`com.docker.stack.namespace=${stackName}`] } });
-    expect(services).toEqual([]);
-  }, 240_000);
+      deployed = true;
+      await sh("docker", ["stack", "deploy", "--resolve-image", "never", "-c", file, stackName]);
+    }, 120_000);
+
+    it("reports this node with its Swarm id, hostname and the host's memory and root filesystem, behind the API's tokens", async () => {
+      expect(swarmNodeId).toMatch(/^[a-z0-9]{25}$/);
+      type NodeView = { id: string; hostname: string; memory: { totalBytes: number } | null };
+      const node = await expectSoon("this node in /api/v1/nodes, with its memory", async () => (await api<{ nodes: NodeView[] }>("/api/v1/nodes"))?.nodes.find((n) => n.id === swarmNodeId && n.memory));
+      expect(node.hostname).toBe(swarmHostname);
+      expect(node.hostname).toBe(os.hostname());
+      // MemTotal of the host's /proc/meminfo, read through /host/proc.
+      expect(node.memory!.totalBytes).toBe(os.totalmem());
+      // The tokens file of the stack's secret is in force: no token, no answer.
+      expect((await fetch(`${base}/api/v1/nodes`)).status).toBe(401);
+
+      // The host's / (not the container's overlay) measured through /host: same size as statfs on the host.
+      const rootFs = statfsSync("/");
+      const size = await waitFor("the host's / in the exposition", async () => sample(await metrics(), "node_filesystem_size_bytes", { mountpoint: "/", node: swarmHostname }));
+      expect(size).toBe(rootFs.blocks * rootFs.bsize);
+
+      // The agent read the engine through the socket: the stack's own collector is among the containers, with its Swarm labels.
+      type ContainerView = { service: string | null; stack: string | null; nodeId: string };
+      const collectorContainer = await waitFor("the collector's container in /api/v1/containers", async () =>
+        (await api<{ containers: ContainerView[] }>(`/api/v1/containers?stack=${stackName}`))?.containers.find((c) => c.service === "collector"),
+      );
+      expect(collectorContainer).toMatchObject({ stack: stackName, nodeId: swarmNodeId });
+
+      // The image's health check finds each process's own /healthz (ports set by environment only).
+      const health = await expectSoon(
+        "the agent's and the collector's containers healthy",
+        async () => {
+          const ours = (await stackContainers()).filter((c) => c.State === "running" && /^\/[^/]*_(agent|collector)\./.test(c.Names[0] ?? ""));
+          const states = await Promise.all(ours.map(async (c) => (await docker.getContainer(c.Id).inspect()).State.Health?.Status));
+          return states.length === 2 && states.every((s) => s === "healthy") ? states : undefined;
+        },
+        60_000,
+      );
+      expect(health).toEqual(["healthy", "healthy"]);
+      // The identity came from the service's node templates (configuration), not a fallback.
+      const agentHealth = (await (await fetch(`http://127.0.0.1:${agentPort}/healthz`)).json()) as { node: unknown; nats: string };
+      expect(agentHealth).toMatchObject({ node: { nodeId: swarmNodeId, hostname: swarmHostname, source: "config" }, nats: "connected" });
+    }, 240_000);
+
+    it("reports the check its service labels declare, in /api/v1/checks and as probe_success in /metrics", async () => {
+      type CheckView = { name: string; state: string; node: string; httpStatusCode: number | null; resource: Record<string, unknown> };
+      const check = await expectSoon("the web service's check up in /api/v1/checks", async () =>
+        (await api<{ checks: CheckView[] }>("/api/v1/checks?service=web"))?.checks.find((c) => c.name === web() && c.state === "up"),
+      );
+      expect(check).toMatchObject({ node: swarmHostname, httpStatusCode: 200, resource: { "service.name": "web", "service.namespace": stackName } });
+      const labels = { check: web(), service: "web", node: swarmHostname };
+      const text = await expectSoon("the check in /metrics", async () => {
+        const t = await metrics();
+        return sample(t, "probe_success", labels) === 1 ? t : undefined;
+      });
+      expect(sample(text, "probe_http_status_code", labels)).toBe(200);
+      expect(sample(text, "vigie_check_state", { ...labels, state: "up" })).toBe(1);
+    }, 180_000);
+
+    it("finds the applications' log lines through /api/v1/logs, and counts them by severity in /metrics", async () => {
+      type LogRecord = { node: string; stack: string | null; service: string | null; swarmService: string | null; severity: string; body: unknown };
+      const search = (query: string) => api<{ records: LogRecord[] }>(`/api/v1/logs?${query}&q=${marker}`);
+      const error = await expectSoon("the web service's error line", async () => (await search(`stack=${stackName}&service=web&level=error`))?.records[0]);
+      expect(error).toMatchObject({ node: swarmHostname, stack: stackName, service: "web", swarmService: web(), severity: "ERROR" });
+      expect(JSON.stringify(error.body)).toContain(`${marker} payment declined for order 42`);
+      // The crash-looping service's last words, from containers that exited a second after they started.
+      const fatal = await expectSoon("the crash service's fatal line", async () => (await search(`service=${crash()}&level=fatal`))?.records[0]);
+      expect(fatal).toMatchObject({ service: "crash", severity: "FATAL" });
+      expect(JSON.stringify(fatal.body)).toContain(`${marker} cannot open the database`);
+      // Below the level asked, nothing: the web service writes no fatal line.
+      expect((await search(`stack=${stackName}&service=web&level=fatal`))?.records).toEqual([]);
+
+      const counted = await expectSoon("the web service's error records in /metrics", async () => sample(await metrics(), "vigie_log_records_total", { stack: stackName, service: "web", severity: "ERROR" }));
+      expect(counted).toBeGreaterThanOrEqual(1);
+    }, 180_000);
+
+    it("fires ContainerRestartLoop for the crash-looping service, and the webhook of the collector's configuration gets it", async () => {
+      type Delivered = { receiver: string; alert: WebhookPayload["alerts"][number] };
+      const delivered = await expectSoon("ContainerRestartLoop of the crash service at the webhook", async () =>
+        hooks.flatMap((h): Delivered[] => h.alerts.map((alert) => ({ receiver: h.receiver, alert }))).find(({ alert }) => alert.labels.alertname === "ContainerRestartLoop" && alert.labels.service === crash() && alert.status === "firing"),
+      );
+      expect(delivered.receiver).toBe("hook");
+      expect(delivered.alert.labels).toMatchObject({ container: `${crash()}.1`, stack: stackName, node: swarmHostname, severity: "warning" });
+      expect(delivered.alert.annotations.summary).toBe(`Container ${crash()}.1 restarts in a loop`);
+
+      type AlertView = { alertname: string; state: string; labels: Record<string, string> };
+      const open = await api<{ alerts: AlertView[] }>("/api/v1/alerts?alertname=ContainerRestartLoop&state=firing");
+      expect(open?.alerts.some((a) => a.labels.service === crash())).toBe(true);
+      const text = await expectSoon("the delivery counted in /metrics", async () => {
+        const t = await metrics();
+        return (sample(t, "vigie_alert_notifications_total", { receiver: "hook", outcome: "sent" }) ?? 0) >= 1 ? t : undefined;
+      });
+      expect(sample(text, "vigie_alerts", { alertname: "ContainerRestartLoop", state: "firing" })).toBeGreaterThanOrEqual(1);
+    }, 180_000);
+
+    it("scales the opted-in service up to its max on its tasks' CPU, and says so in /api/v1/autoscale and /metrics", async () => {
+      type EventView = { service: string; direction: string; reason: string; from: number; to: number };
+      const up = await expectSoon("the scale-up to 2 in /api/v1/autoscale/events", async () =>
+        (await api<{ events: EventView[] }>(`/api/v1/autoscale/events?service=${scaled()}&reason=scaled`))?.events.find((e) => e.direction === "up" && e.to === 2),
+      );
+      expect(up.from).toBe(1);
+      const spec = (await docker.getService(scaled()).inspect()) as { Spec: { Mode: { Replicated: { Replicas: number } } } };
+      expect(spec.Spec.Mode.Replicated.Replicas).toBe(2);
+
+      type Status = { leader: boolean; services: { service: string; valid: boolean; policy: { min: number; max: number } | null }[] };
+      const status = await api<Status>("/api/v1/autoscale");
+      expect(status?.leader).toBe(true);
+      expect(status?.services.find((s) => s.service === scaled())).toMatchObject({ valid: true, policy: { min: Number(AUTOSCALE_LABELS["vigie.autoscale.min"]), max: 2 } });
+      // Services that did not opt in are not the autoscaler's business.
+      expect(status?.services.some((s) => s.service === web())).toBe(false);
+
+      const text = await expectSoon("both replicas running in /metrics (the Swarm view reads every 10 s)", async () => {
+        const t = await metrics();
+        return sample(t, "vigie_swarm_service_replicas_running", { service: scaled() }) === 2 ? t : undefined;
+      });
+      expect(sample(text, "vigie_autoscale_events_total", { service: scaled(), direction: "up", reason: "scaled" })).toBeGreaterThanOrEqual(1);
+      expect(sample(text, "vigie_autoscale_desired_replicas", { service: scaled() })).toBe(2);
+      expect(text).toMatch(/^vigie_autoscale_leader 1$/m);
+    }, 180_000);
+
+    it("goes away with docker stack rm and its volumes, leaving no container, service, network, volume, secret or config", async () => {
+      // What the deployment made, so that "nothing left" below is not said of nothing.
+      const made = await stackLeftovers(docker, stackName);
+      expect(made.volumes.sort()).toEqual([`${stackName}_agent-data`, `${stackName}_collector-data`]);
+      expect(made.secrets).toEqual([`${stackName}_vigie_api_tokens`]);
+      expect(made.configs).toEqual([`${stackName}_collector_config`]);
+      expect(made.services.sort()).toEqual(["agent", "collector", "crash", "scaled", "web"].map((s) => `${stackName}_${s}`));
+
+      await removeStack();
+      deployed = false;
+      expect(await stackLeftovers(docker, stackName)).toEqual({ containers: [], services: [], networks: [], volumes: [], secrets: [], configs: [] });
+    }, 180_000);
+  });
 });
