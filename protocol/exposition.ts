@@ -46,6 +46,25 @@ const net = (d: string) => ({ [A.networkIoDirection]: d });
 const mem = (s: string) => ({ [A.memoryState]: s });
 const fsLabels = { device: A.device, fstype: A.filesystemType, mountpoint: A.filesystemMountpoint };
 const netDevice = { device: [A.networkInterfaceName, A.device] } as const;
+const diskDevice = { device: A.device };
+
+/** node_exporter's meminfo family of one field: `node_memory_<field>_bytes` (the HugePages_ counts without `_bytes`). */
+function meminfo(field: string, otel: string, when?: MappingRow["when"], sum?: true): MappingRow {
+  const name = field.startsWith("HugePages_") ? field : `${field}_bytes`;
+  return { otel, ...(when ? { when } : {}), target: "host", prom: `node_memory_${name}`, type: "gauge", help: `Memory information field ${name}.`, ...(sum ? { sum } : {}) };
+}
+
+/** node_exporter's diskstats family of one wire metric in one direction. */
+function diskstat(otel: string, direction: "read" | "write", prom: string, help: string): MappingRow {
+  return { otel, when: dir(direction), target: "host", prom, type: "counter", help, labels: diskDevice };
+}
+
+/** node_exporter's netdev families of one wire metric: `node_network_{receive,transmit}_<stat>_total`. */
+function netdev(otel: string, stat: string): MappingRow[] {
+  return (["receive", "transmit"] as const).map((d): MappingRow => ({
+    otel, when: net(d), target: "host", prom: `node_network_${d}_${stat}_total`, type: "counter", help: `Network device statistic ${d}_${stat}.`, labels: netDevice,
+  }));
+}
 
 /**
  * The `/proc/meminfo` fields the agent sends beside the ones its OTel metrics carry (MemTotal,
@@ -95,17 +114,14 @@ const HOST_ROWS: MappingRow[] = [
   { otel: M.loadAverage1m, target: "host", prom: "node_load1", type: "gauge", help: "1m load average." },
   { otel: M.loadAverage5m, target: "host", prom: "node_load5", type: "gauge", help: "5m load average." },
   { otel: M.loadAverage15m, target: "host", prom: "node_load15", type: "gauge", help: "15m load average." },
-  { otel: M.memoryLimit, target: "host", prom: "node_memory_MemTotal_bytes", type: "gauge", help: "Memory information field MemTotal_bytes." },
-  { otel: M.memoryAvailable, target: "host", prom: "node_memory_MemAvailable_bytes", type: "gauge", help: "Memory information field MemAvailable_bytes." },
-  { otel: M.memoryUsage, when: mem("free"), target: "host", prom: "node_memory_MemFree_bytes", type: "gauge", help: "Memory information field MemFree_bytes." },
-  { otel: M.memoryUsage, when: mem("buffers"), target: "host", prom: "node_memory_Buffers_bytes", type: "gauge", help: "Memory information field Buffers_bytes." },
-  { otel: M.memoryUsage, when: mem("cached"), target: "host", prom: "node_memory_Cached_bytes", type: "gauge", help: "Memory information field Cached_bytes." },
-  { otel: M.memoryUsage, when: mem("slab_reclaimable"), target: "host", prom: "node_memory_SReclaimable_bytes", type: "gauge", help: "Memory information field SReclaimable_bytes." },
-  {
-    otel: M.pagingUsage, when: { [A.pagingState]: ["used", "free"] }, target: "host", prom: "node_memory_SwapTotal_bytes", type: "gauge",
-    help: "Memory information field SwapTotal_bytes.", sum: true,
-  },
-  { otel: M.pagingUsage, when: { [A.pagingState]: "free" }, target: "host", prom: "node_memory_SwapFree_bytes", type: "gauge", help: "Memory information field SwapFree_bytes.", sum: true },
+  meminfo("MemTotal", M.memoryLimit),
+  meminfo("MemAvailable", M.memoryAvailable),
+  meminfo("MemFree", M.memoryUsage, mem("free")),
+  meminfo("Buffers", M.memoryUsage, mem("buffers")),
+  meminfo("Cached", M.memoryUsage, mem("cached")),
+  meminfo("SReclaimable", M.memoryUsage, mem("slab_reclaimable")),
+  meminfo("SwapTotal", M.pagingUsage, { [A.pagingState]: ["used", "free"] }, true),
+  meminfo("SwapFree", M.pagingUsage, { [A.pagingState]: "free" }, true),
   { otel: M.filesystemLimit, target: "host", prom: "node_filesystem_size_bytes", type: "gauge", help: "Filesystem size in bytes.", labels: fsLabels },
   {
     otel: M.filesystemUsage, when: { [A.filesystemState]: "free" }, target: "host", prom: "node_filesystem_avail_bytes", type: "gauge",
@@ -115,25 +131,21 @@ const HOST_ROWS: MappingRow[] = [
     otel: M.filesystemUsage, when: { [A.filesystemState]: ["free", "reserved"] }, target: "host", prom: "node_filesystem_free_bytes", type: "gauge",
     help: "Filesystem free space in bytes.", labels: fsLabels, sum: true,
   },
-  { otel: M.diskIo, when: dir("read"), target: "host", prom: "node_disk_read_bytes_total", type: "counter", help: "The total number of bytes read successfully.", labels: { device: A.device } },
-  { otel: M.diskIo, when: dir("write"), target: "host", prom: "node_disk_written_bytes_total", type: "counter", help: "The total number of bytes written successfully.", labels: { device: A.device } },
-  { otel: M.diskOperations, when: dir("read"), target: "host", prom: "node_disk_reads_completed_total", type: "counter", help: "The total number of reads completed successfully.", labels: { device: A.device } },
-  { otel: M.diskOperations, when: dir("write"), target: "host", prom: "node_disk_writes_completed_total", type: "counter", help: "The total number of writes completed successfully.", labels: { device: A.device } },
-  { otel: M.diskOperationTime, when: dir("read"), target: "host", prom: "node_disk_read_time_seconds_total", type: "counter", help: "The total number of seconds spent by all reads.", labels: { device: A.device } },
-  { otel: M.diskOperationTime, when: dir("write"), target: "host", prom: "node_disk_write_time_seconds_total", type: "counter", help: "This is the total number of seconds spent by all writes.", labels: { device: A.device } },
-  { otel: M.diskMerged, when: dir("read"), target: "host", prom: "node_disk_reads_merged_total", type: "counter", help: "The total number of reads merged.", labels: { device: A.device } },
-  { otel: M.diskMerged, when: dir("write"), target: "host", prom: "node_disk_writes_merged_total", type: "counter", help: "The number of writes merged.", labels: { device: A.device } },
-  { otel: M.diskIoTime, target: "host", prom: "node_disk_io_time_seconds_total", type: "counter", help: "Total seconds spent doing I/Os.", labels: { device: A.device } },
-  { otel: M.diskWeightedIoTime, target: "host", prom: "node_disk_io_time_weighted_seconds_total", type: "counter", help: "The weighted number of seconds spent doing I/Os.", labels: { device: A.device } },
-  { otel: M.diskPendingOperations, target: "host", prom: "node_disk_io_now", type: "gauge", help: "The number of I/Os currently in progress.", labels: { device: A.device } },
-  { otel: M.networkIo, when: net("receive"), target: "host", prom: "node_network_receive_bytes_total", type: "counter", help: "Network device statistic receive_bytes.", labels: netDevice },
-  { otel: M.networkIo, when: net("transmit"), target: "host", prom: "node_network_transmit_bytes_total", type: "counter", help: "Network device statistic transmit_bytes.", labels: netDevice },
-  { otel: M.networkPackets, when: net("receive"), target: "host", prom: "node_network_receive_packets_total", type: "counter", help: "Network device statistic receive_packets.", labels: netDevice },
-  { otel: M.networkPackets, when: net("transmit"), target: "host", prom: "node_network_transmit_packets_total", type: "counter", help: "Network device statistic transmit_packets.", labels: netDevice },
-  { otel: M.networkErrors, when: net("receive"), target: "host", prom: "node_network_receive_errs_total", type: "counter", help: "Network device statistic receive_errs.", labels: netDevice },
-  { otel: M.networkErrors, when: net("transmit"), target: "host", prom: "node_network_transmit_errs_total", type: "counter", help: "Network device statistic transmit_errs.", labels: netDevice },
-  { otel: M.networkDropped, when: net("receive"), target: "host", prom: "node_network_receive_drop_total", type: "counter", help: "Network device statistic receive_drop.", labels: netDevice },
-  { otel: M.networkDropped, when: net("transmit"), target: "host", prom: "node_network_transmit_drop_total", type: "counter", help: "Network device statistic transmit_drop.", labels: netDevice },
+  diskstat(M.diskIo, "read", "node_disk_read_bytes_total", "The total number of bytes read successfully."),
+  diskstat(M.diskIo, "write", "node_disk_written_bytes_total", "The total number of bytes written successfully."),
+  diskstat(M.diskOperations, "read", "node_disk_reads_completed_total", "The total number of reads completed successfully."),
+  diskstat(M.diskOperations, "write", "node_disk_writes_completed_total", "The total number of writes completed successfully."),
+  diskstat(M.diskOperationTime, "read", "node_disk_read_time_seconds_total", "The total number of seconds spent by all reads."),
+  diskstat(M.diskOperationTime, "write", "node_disk_write_time_seconds_total", "This is the total number of seconds spent by all writes."),
+  diskstat(M.diskMerged, "read", "node_disk_reads_merged_total", "The total number of reads merged."),
+  diskstat(M.diskMerged, "write", "node_disk_writes_merged_total", "The number of writes merged."),
+  { otel: M.diskIoTime, target: "host", prom: "node_disk_io_time_seconds_total", type: "counter", help: "Total seconds spent doing I/Os.", labels: diskDevice },
+  { otel: M.diskWeightedIoTime, target: "host", prom: "node_disk_io_time_weighted_seconds_total", type: "counter", help: "The weighted number of seconds spent doing I/Os.", labels: diskDevice },
+  { otel: M.diskPendingOperations, target: "host", prom: "node_disk_io_now", type: "gauge", help: "The number of I/Os currently in progress.", labels: diskDevice },
+  ...netdev(M.networkIo, "bytes"),
+  ...netdev(M.networkPackets, "packets"),
+  ...netdev(M.networkErrors, "errs"),
+  ...netdev(M.networkDropped, "drop"),
   {
     otel: M.temperature, target: "host", prom: "node_hwmon_temp_celsius", type: "gauge", help: "Hardware monitor for temperature (input).",
     labels: { chip: [A.hwParent, A.hwId], sensor: [A.hwName, A.hwId] },
@@ -161,10 +173,7 @@ const HOST_ROWS: MappingRow[] = [
   { otel: M.filesystemInodes, when: { [A.filesystemState]: "free" }, target: "host", prom: "node_filesystem_files_free", type: "gauge", help: "Filesystem total free file nodes.", labels: fsLabels },
   { otel: M.filesystemReadonly, target: "host", prom: "node_filesystem_readonly", type: "gauge", help: "Filesystem read-only status.", labels: fsLabels },
   { otel: M.filesystemError, target: "host", prom: "node_filesystem_device_error", type: "gauge", help: "Whether an error occurred while getting statistics for the given device.", labels: fsLabels },
-  ...MEMINFO_FIELDS.map(([field]): MappingRow => ({
-    otel: M.memoryField, when: { [A.linuxField]: field }, target: "host", prom: `node_memory_${field}${field.startsWith("HugePages_") ? "" : "_bytes"}`, type: "gauge",
-    help: `Memory information field ${field}${field.startsWith("HugePages_") ? "" : "_bytes"}.`,
-  })),
+  ...MEMINFO_FIELDS.map(([field]) => meminfo(field, M.memoryField, { [A.linuxField]: field })),
   ...VMSTAT_FIELDS.map((field): MappingRow => ({
     otel: M.vmstat, when: { [A.linuxField]: field }, target: "host", prom: `node_vmstat_${field}`, type: "counter", help: `/proc/vmstat information field ${field}.`,
   })),
@@ -191,8 +200,21 @@ function pressureRows(): MappingRow[] {
   );
 }
 
-/** cAdvisor's names for what the agents measure per container. */
 const ifaceLabel = { interface: [A.networkInterfaceName, A.device] } as const;
+
+/** cAdvisor's network families of one wire metric: `container_network_{receive,transmit}_<stat>_total`, per interface. */
+function cadvisorNetwork(otel: string, stat: string, received: string, transmitted: string): MappingRow[] {
+  return ([["receive", received], ["transmit", transmitted]] as const).map(([d, what]): MappingRow => ({
+    otel, when: net(d), target: "container", prom: `container_network_${d}_${stat}_total`, type: "counter", help: `Cumulative count of ${what}`, labels: ifaceLabel, sum: true,
+  }));
+}
+
+/** cAdvisor's filesystem family of one wire metric in one direction, summed over the container's devices. */
+function cadvisorFs(otel: string, direction: "read" | "write", prom: string, help: string): MappingRow {
+  return { otel, when: dir(direction), target: "container", prom, type: "counter", help, sum: true };
+}
+
+/** cAdvisor's names for what the agents measure per container. */
 const CONTAINER_ROWS: MappingRow[] = [
   // The user+system sum stands for usage when the agent sends no total; a later total_time metric replaces it.
   { otel: M.containerCpuTime, target: "container", prom: "container_cpu_usage_seconds_total", type: "counter", help: "Cumulative cpu time consumed in seconds.", sum: true },
@@ -208,18 +230,14 @@ const CONTAINER_ROWS: MappingRow[] = [
   { otel: M.containerMemoryCache, target: "container", prom: "container_memory_cache", type: "gauge", help: "Number of bytes of page cache memory." },
   { otel: M.containerMemoryLimit, target: "container", prom: "container_spec_memory_limit_bytes", type: "gauge", help: "Memory limit for the container." },
   { otel: M.containerOomKills, target: "container", prom: "container_oom_events_total", type: "counter", help: "Count of out of memory events observed for the container" },
-  { otel: M.containerNetworkIo, when: net("receive"), target: "container", prom: "container_network_receive_bytes_total", type: "counter", help: "Cumulative count of bytes received", labels: ifaceLabel, sum: true },
-  { otel: M.containerNetworkIo, when: net("transmit"), target: "container", prom: "container_network_transmit_bytes_total", type: "counter", help: "Cumulative count of bytes transmitted", labels: ifaceLabel, sum: true },
-  { otel: M.containerNetworkPackets, when: net("receive"), target: "container", prom: "container_network_receive_packets_total", type: "counter", help: "Cumulative count of packets received", labels: ifaceLabel, sum: true },
-  { otel: M.containerNetworkPackets, when: net("transmit"), target: "container", prom: "container_network_transmit_packets_total", type: "counter", help: "Cumulative count of packets transmitted", labels: ifaceLabel, sum: true },
-  { otel: M.containerNetworkErrors, when: net("receive"), target: "container", prom: "container_network_receive_errors_total", type: "counter", help: "Cumulative count of errors encountered while receiving", labels: ifaceLabel, sum: true },
-  { otel: M.containerNetworkErrors, when: net("transmit"), target: "container", prom: "container_network_transmit_errors_total", type: "counter", help: "Cumulative count of errors encountered while transmitting", labels: ifaceLabel, sum: true },
-  { otel: M.containerNetworkDropped, when: net("receive"), target: "container", prom: "container_network_receive_packets_dropped_total", type: "counter", help: "Cumulative count of packets dropped while receiving", labels: ifaceLabel, sum: true },
-  { otel: M.containerNetworkDropped, when: net("transmit"), target: "container", prom: "container_network_transmit_packets_dropped_total", type: "counter", help: "Cumulative count of packets dropped while transmitting", labels: ifaceLabel, sum: true },
-  { otel: M.containerDiskIo, when: dir("read"), target: "container", prom: "container_fs_reads_bytes_total", type: "counter", help: "Cumulative count of bytes read", sum: true },
-  { otel: M.containerDiskIo, when: dir("write"), target: "container", prom: "container_fs_writes_bytes_total", type: "counter", help: "Cumulative count of bytes written", sum: true },
-  { otel: M.containerDiskOperations, when: dir("read"), target: "container", prom: "container_fs_reads_total", type: "counter", help: "Cumulative count of reads completed", sum: true },
-  { otel: M.containerDiskOperations, when: dir("write"), target: "container", prom: "container_fs_writes_total", type: "counter", help: "Cumulative count of writes completed", sum: true },
+  ...cadvisorNetwork(M.containerNetworkIo, "bytes", "bytes received", "bytes transmitted"),
+  ...cadvisorNetwork(M.containerNetworkPackets, "packets", "packets received", "packets transmitted"),
+  ...cadvisorNetwork(M.containerNetworkErrors, "errors", "errors encountered while receiving", "errors encountered while transmitting"),
+  ...cadvisorNetwork(M.containerNetworkDropped, "packets_dropped", "packets dropped while receiving", "packets dropped while transmitting"),
+  cadvisorFs(M.containerDiskIo, "read", "container_fs_reads_bytes_total", "Cumulative count of bytes read"),
+  cadvisorFs(M.containerDiskIo, "write", "container_fs_writes_bytes_total", "Cumulative count of bytes written"),
+  cadvisorFs(M.containerDiskOperations, "read", "container_fs_reads_total", "Cumulative count of reads completed"),
+  cadvisorFs(M.containerDiskOperations, "write", "container_fs_writes_total", "Cumulative count of writes completed"),
   { otel: M.containerPids, target: "container", prom: "container_processes", type: "gauge", help: "Number of processes running inside the container." },
   { otel: M.containerStartTime, target: "container", prom: "container_start_time_seconds", type: "gauge", help: "Start time of the container since unix epoch in seconds." },
   // cAdvisor has no name for these: Vigie's own.
